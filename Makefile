@@ -1,0 +1,51 @@
+# authsift - make targets. `make help` lists them.
+GO        ?= go
+BIN       ?= bin/authsift
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+BENCH_OUT ?= out
+
+.PHONY: help build test lint bench bench-file fuzz rules-test golden clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/authsift
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/authsift
+
+test: ## run every test (unit, decoders on real logs, the catalog's rule tests, CLI), with the race detector
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+	$(GO) run ./cmd/authsift rules test
+
+lint: ## gofmt, go vet and the import direction cmd -> ingest -> classify -> rules
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
+	$(GO) vet ./...
+	@./.ci/check-imports
+
+rules-test: ## run the catalog's test cases
+	$(GO) run ./cmd/authsift rules test -v
+
+golden: ## rewrite the decoders' golden files after a deliberate change
+	$(GO) test ./ingest -run TestGolden -update
+
+fuzz: ## fuzz the decoders and the catalog loader for 30s each
+	$(GO) test ./ingest -run '^$$' -fuzz FuzzDecode -fuzztime 30s
+	$(GO) test ./rules -run '^$$' -fuzz FuzzParse -fuzztime 30s
+
+bench: ## micro-benchmarks: classify-only and decode+classify
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./classify ./ingest
+
+bench-file: build ## `authsift classify` throughput and peak RSS on generated 256MB and 1GB files
+	@mkdir -p $(BENCH_OUT)
+	@for size in 256MB 1GB; do \
+	  ./$(BIN) gen --bytes $$size > $(BENCH_OUT)/gen-$$size.log; \
+	  lines=$$(wc -l < $(BENCH_OUT)/gen-$$size.log); \
+	  /usr/bin/time -f "%e s elapsed, %U s user, %M KiB peak RSS" -o $(BENCH_OUT)/time-$$size.txt \
+	    ./$(BIN) classify -o jsonl $(BENCH_OUT)/gen-$$size.log > /dev/null; \
+	  echo "$$size: $$lines lines: $$(cat $(BENCH_OUT)/time-$$size.txt)"; \
+	  rm -f $(BENCH_OUT)/gen-$$size.log; \
+	done
+
+clean: ## remove build and benchmark output
+	rm -rf bin $(BENCH_OUT)

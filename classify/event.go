@@ -1,0 +1,80 @@
+// Package classify is the engine: a normalised Event in, a Verdict out. It is
+// pure (no I/O, no logging); the only state is the bounded correlation state
+// of a Tracker, one per ordered stream of events (a Kafka partition, a file).
+package classify
+
+import "time"
+
+// Outcome is what an event is, for counting.
+type Outcome uint8
+
+// Outcomes. A failure gets a class; a success is an operation that succeeded
+// (a token issued, a login that went through); context is a line that only
+// explains another event (the request log of a failed request, a vendor's
+// second line); ignored is not an auth event or a normal step; malformed looks
+// like an auth event but could not be decoded.
+const (
+	Ignored Outcome = iota
+	Failure
+	Success
+	Context
+	Malformed
+)
+
+var outcomeNames = [...]string{"ignored", "failure", "success", "context", "malformed"}
+
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "unknown"
+}
+
+// ParseOutcome returns the outcome named s.
+func ParseOutcome(s string) (Outcome, bool) {
+	for i, n := range outcomeNames {
+		if n == s {
+			return Outcome(i), true
+		}
+	}
+	return Ignored, false
+}
+
+// Event is one decoded log event, normalised across sources. The match
+// fields (Type ... Context) are described per source in rules/FORMAT.md.
+type Event struct {
+	Time    time.Time
+	Source  string
+	Outcome Outcome
+
+	// match fields
+	Type      string
+	Error     string
+	Code      string
+	Reason    string
+	Debug     string
+	GrantType string
+	Endpoint  string
+	Status    int
+	Context   string
+
+	// who and where
+	ClientID    string
+	UserID      string
+	SessionID   string
+	IP          string
+	Realm       string
+	TraceID     string
+	RedirectURI string
+	Host        string
+	Thread      string
+
+	// Hint is what a context event says about the event it explains
+	// (one of rules.Contexts), for the Tracker.
+	Hint string
+	// Detail says why an event is malformed.
+	Detail string
+}
+
+// Reset clears e for reuse.
+func (e *Event) Reset() { *e = Event{} }

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const sampleLog = `2024-05-14 09:12:01,100 INFO  [io.quarkus] (main) Keycloak 24.0.4 on JVM started in 7.412s.
+2024-05-14 09:12:01,120 WARN  [org.keycloak.protocol.oidc.utils.OAuth2CodeParser] (executor-thread-7) Code '0b3c4a47-8f1e-4a4d-9bb6-5c0b1f6e2f10' already used for userSession 'd1e2f3a4-0000-1111-2222-333344445555' and client '3c0d6c4e-aaaa-bbbb-cccc-ddddeeeeffff'.
+2024-05-14 09:12:01,124 WARN  [org.keycloak.events] (executor-thread-7) type="CODE_TO_TOKEN_ERROR", realmId="r1", realmName="master", clientId="web-shop", userId="null", sessionId="d1e2f3a4-0000-1111-2222-333344445555", ipAddress="10.0.0.5", error="invalid_code", grant_type="authorization_code", code_id="d1e2f3a4-0000-1111-2222-333344445555", client_auth_method="client-secret"
+{"records":[{"time":"2024-01-01T00:00:00Z","category":"SignInLogs","resultType":"0","properties":{"appId":"app1"}},{"time":"2024-01-01T00:00:01Z","category":"SignInLogs","resultType":"0","properties":{"appId":"app2"}}]}
+{"error":"invalid_gr
+POST /token code=SplxlOBeZQQYbYS6WxSbIA
+`
+
+func TestClassifyJSONL(t *testing.T) {
+	code, out, errs := runCLI(t, sampleLog, "classify", "-o", "jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var objs []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not JSON: %q: %v", l, err)
+		}
+		objs = append(objs, m)
+	}
+	// One object per line, two for the Event Hubs line.
+	wantLines := []float64{1, 2, 3, 4, 4, 5, 6}
+	wantOutcomes := []string{"ignored", "context", "failure", "success", "success", "malformed", "ignored"}
+	if len(objs) != len(wantLines) {
+		t.Fatalf("got %d objects, want %d:\n%s", len(objs), len(wantLines), out)
+	}
+	for i, m := range objs {
+		if m["line"] != wantLines[i] || m["outcome"] != wantOutcomes[i] {
+			t.Errorf("object %d: line=%v outcome=%v, want %v %v", i, m["line"], m["outcome"], wantLines[i], wantOutcomes[i])
+		}
+	}
+	f := objs[2]
+	if f["class"] != "code_reused" || f["decision"] != "correlated" || f["oauth_error"] != "invalid_grant" ||
+		f["owner"] != "client" || f["family"] != "authorization_code" || f["source"] != "keycloak" || f["rule"] == nil {
+		t.Errorf("failure object: %v", f)
+	}
+	if strings.Contains(out, "0b3c4a47-8f1e") || strings.Contains(out, "SplxlOBeZQQYbYS6WxSbIA") {
+		t.Error("a secret reached the output")
+	}
+}
+
+func TestClassifyTable(t *testing.T) {
+	code, out, errs := runCLI(t, sampleLog, "classify")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"6 lines: 1 failures, 2 successes, 1 context, 1 malformed", "code_reused", "web-shop", "MALFORMED LINES"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestClassifyFiles(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	os.WriteFile(a, []byte(sampleLog), 0o644)
+	os.WriteFile(b, []byte(`{"error":"invalid_scope","endpoint":"/token","status":400}`+"\n"), 0o644)
+	code, out, errs := runCLI(t, "", "classify", "-o", "jsonl", a, b)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, `"file":"`+b+`","line":1,"outcome":"failure"`) {
+		t.Errorf("second file's record missing or unnamed:\n%s", out)
+	}
+	code, _, errs = runCLI(t, "", "classify", filepath.Join(dir, "missing.log"))
+	if code != exitIOError || !strings.Contains(errs, "missing.log") {
+		t.Errorf("missing file: exit %d, %q", code, errs)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"classify", "--format", "nginx"}, exitUsage, "enum value must be one of"},
+		{[]string{"classify", "-o", "xml"}, exitUsage, "enum value must be one of"},
+		{[]string{"rules", "explain", "code_reuse"}, exitUsage, "did you mean code_reused"},
+		{[]string{"--rules.file", "/nonexistent.yaml", "rules", "check"}, exitFailed, "read catalog file"},
+		{[]string{"nosuchcommand"}, exitUsage, "expected command"},
+	}
+	for _, c := range cases {
+		code, _, errs := runCLI(t, "", c.args...)
+		if code != c.code || !strings.Contains(errs, c.err) {
+			t.Errorf("%v: exit %d stderr %q; want %d containing %q", c.args, code, errs, c.code, c.err)
+		}
+	}
+}
+
+func TestRulesCommands(t *testing.T) {
+	if code, out, errs := runCLI(t, "", "rules", "check"); code != 0 || !strings.Contains(out, "catalog OK") {
+		t.Fatalf("check: %d %s %s", code, out, errs)
+	}
+	if code, out, _ := runCLI(t, "", "rules", "list"); code != 0 || !strings.Contains(out, "refresh_token_reused") || !strings.Contains(out, "security") {
+		t.Fatalf("list: %d %s", code, out)
+	}
+	code, out, _ := runCLI(t, "", "rules", "explain", "pkce_verifier_mismatch")
+	for _, want := range []string{"MEANING", "HOW TO CONFIRM", "HOW TO FIX", "owner: client"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("explain lacks %q (exit %d):\n%s", want, code, out)
+		}
+	}
+	if code, out, _ := runCLI(t, "", "rules", "test"); code != 0 || !strings.Contains(out, " passed, 0 failed") {
+		t.Fatalf("rules test: exit %d\n%s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("rules:\n  - id: generic.x\n    source: generic\n    class: nope\n    match: {error: x}\n    ref: x\n"), 0o644)
+	code, _, errs := runCLI(t, "", "--rules.file", bad, "rules", "check")
+	if code != exitFailed || !strings.Contains(errs, bad+`:2:5: rule generic.x: unknown class "nope"`) {
+		t.Fatalf("bad catalog: exit %d %q", code, errs)
+	}
+}
+
+func TestGen(t *testing.T) {
+	code, out, _ := runCLI(t, "", "gen", "--lines", "50", "--seed", "9")
+	if code != 0 || strings.Count(out, "\n") < 50 {
+		t.Fatalf("gen: exit %d, %d lines", code, strings.Count(out, "\n"))
+	}
+	_, again, _ := runCLI(t, "", "gen", "--lines", "50", "--seed", "9")
+	if again != out {
+		t.Fatal("same seed gave different output")
+	}
+}

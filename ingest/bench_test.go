@@ -1,0 +1,77 @@
+package ingest
+
+import (
+	"testing"
+
+	"github.com/authsift/authsift/classify"
+)
+
+// A Hydra error record of 555 bytes, as Hydra v2 writes it.
+const benchHydraLine = `{"audience":"application","error":{"debug":"","message":"invalid_grant","reason":"The authorization code has already been used.","status":"Bad Request","status_code":400},"http_request":{"headers":{"accept":"application/json","content-type":"application/x-www-form-urlencoded","user-agent":"Go-http-client/1.1"},"host":"hydra.example.com","method":"POST","path":"/oauth2/token","query":null,"remote":"10.12.4.77:51622","scheme":"https"},"level":"error","msg":"An error occurred","service_name":"Ory Hydra","service_version":"v2.2.0","time":"2026-11-23T09:00:00.123456789Z"}`
+
+func benchLine(b *testing.B, line string) {
+	engine := defaultEngine(b)
+	s, err := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := []byte(line)
+	var failures int
+	emit := func(r *Record) {
+		if r.Verdict.Outcome == classify.Failure {
+			failures++
+		}
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Line(i, in, false, emit)
+	}
+	if failures == 0 && b.N > 0 && line == benchHydraLine {
+		b.Fatal("no failure classified")
+	}
+}
+
+// BenchmarkDecodeClassifyJSON: decode + classify of a ~550-byte JSON line.
+func BenchmarkDecodeClassifyJSON(b *testing.B) { benchLine(b, benchHydraLine) }
+
+// BenchmarkDecodeClassifyKeycloak: a Keycloak >=24 console line.
+func BenchmarkDecodeClassifyKeycloak(b *testing.B) {
+	benchLine(b, `2024-05-14 09:12:01,124 WARN  [org.keycloak.events] (executor-thread-7) type="CODE_TO_TOKEN_ERROR", realmId="8f1c2a8e-2b7c-4b61-9d2f-0c1b2d3e4f50", realmName="prod", clientId="web-shop", userId="null", ipAddress="10.1.2.3", error="pkce_verification_failed", reason="Code mismatch", grant_type="authorization_code", code_id="d1e2f3a4-1111-2222-3333-444455556666"`)
+}
+
+// BenchmarkDecodeClassifyMix: the generator's mixed traffic.
+func BenchmarkDecodeClassifyMix(b *testing.B) {
+	engine := defaultEngine(b)
+	s, _ := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig())
+	g := NewGenerator(1)
+	var lines [][]byte
+	var total int
+	for i := 0; i < 4096; i++ {
+		l := g.Append(nil)
+		for _, part := range splitLines(l) {
+			lines = append(lines, part)
+			total += len(part)
+		}
+	}
+	emit := func(*Record) {}
+	b.SetBytes(int64(total / len(lines)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Line(i, lines[i%len(lines)], false, emit)
+	}
+}
+
+func splitLines(b []byte) [][]byte {
+	var out [][]byte
+	start := 0
+	for i, c := range b {
+		if c == '\n' {
+			out = append(out, b[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, b[start:])
+}

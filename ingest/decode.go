@@ -1,0 +1,294 @@
+// Package ingest holds all I/O of authsift: the log decoders of every source,
+// line readers, the rule test runner and output writers.
+package ingest
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/rules"
+)
+
+// FormatAuto detects the source of every line.
+const FormatAuto = "auto"
+
+// Formats lists the values --format accepts.
+func Formats() []string {
+	return append([]string{FormatAuto}, rules.Sources()...)
+}
+
+// Decoder turns log lines into events. It detects the source per line unless
+// a format is pinned. It is not safe for concurrent use: keep one per
+// goroutine. The events it returns are valid until the next call.
+type Decoder struct {
+	format string
+	parser fastjson.Parser
+	events []classify.Event
+}
+
+// NewDecoder returns a decoder for format (FormatAuto or a source).
+func NewDecoder(format string) (*Decoder, error) {
+	if format == "" {
+		format = FormatAuto
+	}
+	for _, f := range Formats() {
+		if f == format {
+			return &Decoder{format: format}, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(Formats(), ", "))
+}
+
+func (d *Decoder) wants(source string) bool {
+	return d.format == FormatAuto || d.format == source
+}
+
+// next appends a fresh event of source and returns it.
+func (d *Decoder) next(source string, outcome classify.Outcome) *classify.Event {
+	d.events = append(d.events, classify.Event{})
+	ev := &d.events[len(d.events)-1]
+	ev.Source = source
+	ev.Outcome = outcome
+	return ev
+}
+
+func (d *Decoder) malformed(source, reason string) []classify.Event {
+	ev := d.next(source, classify.Malformed)
+	ev.Detail = reason
+	return d.events
+}
+
+// Decode decodes one line. It returns no event for a line that is not an
+// auth event (ignored), one event per auth event otherwise (an Event Hubs
+// envelope carries several), or one malformed event with the reason.
+func (d *Decoder) Decode(line []byte) []classify.Event {
+	d.events = d.events[:0]
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return nil
+	}
+	if line[0] == '{' {
+		return d.decodeJSON(line)
+	}
+	if i := bytes.IndexByte(line, '{'); i > 0 && i < 64 && line[len(line)-1] == '}' && !bytes.Contains(line[:i], []byte("type=")) {
+		// A JSON record behind a prefix (container runtime, syslog).
+		if ev := d.decodeJSON(line[i:]); len(ev) > 0 && ev[0].Outcome != classify.Malformed {
+			return ev
+		}
+		d.events = d.events[:0]
+	}
+	return d.decodeText(line)
+}
+
+// markers say that a line which does not decode was meant to be an auth event.
+var markers = [][]byte{
+	[]byte(`"error`), []byte("keycloak"), []byte("hydra"), []byte("AADSTS"), []byte("oauth"),
+	[]byte(`"records"`), []byte("type="), []byte("realmId"), []byte("grant_type"),
+}
+
+func looksLikeOurs(line []byte) bool {
+	for _, m := range markers {
+		if bytes.Contains(line, m) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *Decoder) decodeJSON(line []byte) []classify.Event {
+	v, err := d.parser.ParseBytes(line)
+	if err != nil {
+		if looksLikeOurs(line) {
+			return d.malformed(d.guessSource(line), "invalid JSON: "+truncate(err.Error(), 120))
+		}
+		return nil
+	}
+	if v.Type() != fastjson.TypeObject {
+		return nil
+	}
+	switch {
+	case v.Exists("records") && d.wants(rules.SourceEntra):
+		return d.decodeEntraRecords(v)
+	case isEntraTokenError(v) && d.wants(rules.SourceEntra):
+		return d.decodeEntraTokenError(v)
+	case isEntraSignIn(v) && d.wants(rules.SourceEntra):
+		d.decodeEntraSignIn(v)
+		return d.events
+	case isKeycloakJSONLog(v) && d.wants(rules.SourceKeycloak):
+		return d.decodeKeycloakJSONLog(v)
+	case isKeycloakPlugin(v) && d.wants(rules.SourceKeycloak):
+		return d.decodeKeycloakPlugin(v)
+	case isHydra(v) && d.wants(rules.SourceHydra):
+		return d.decodeHydra(v)
+	case d.wants(rules.SourceGeneric):
+		return d.decodeGenericJSON(v)
+	}
+	return nil
+}
+
+func (d *Decoder) decodeText(line []byte) []classify.Event {
+	if d.wants(rules.SourceKeycloak) {
+		if evs, ok := d.decodeKeycloakText(line); ok {
+			return evs
+		}
+	}
+	if d.wants(rules.SourceGeneric) {
+		if evs, ok := d.decodeGenericText(line); ok {
+			return evs
+		}
+	}
+	return nil
+}
+
+func (d *Decoder) guessSource(line []byte) string {
+	switch {
+	case d.format != FormatAuto:
+		return d.format
+	case bytes.Contains(line, []byte("keycloak")) || bytes.Contains(line, []byte("realmId")):
+		return rules.SourceKeycloak
+	case bytes.Contains(line, []byte("AADSTS")) || bytes.Contains(line, []byte(`"records"`)):
+		return rules.SourceEntra
+	case bytes.Contains(line, []byte("hydra")) || bytes.Contains(line, []byte("Hydra")):
+		return rules.SourceHydra
+	}
+	return rules.SourceGeneric
+}
+
+// str returns the string at keys, or "" (also for JSON null and non-strings;
+// numbers are formatted).
+func str(v *fastjson.Value, keys ...string) string {
+	x := v.Get(keys...)
+	if x == nil {
+		return ""
+	}
+	switch x.Type() {
+	case fastjson.TypeString:
+		b, _ := x.StringBytes()
+		return toString(b)
+	case fastjson.TypeNumber:
+		return string(x.MarshalTo(nil))
+	}
+	return ""
+}
+
+// firstStr returns the first non-empty string among the keys (one level).
+func firstStr(v *fastjson.Value, keys ...string) string {
+	for _, k := range keys {
+		if s := str(v, k); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// num returns the integer at keys, also when it is a quoted number.
+func num(v *fastjson.Value, keys ...string) int {
+	x := v.Get(keys...)
+	if x == nil {
+		return 0
+	}
+	switch x.Type() {
+	case fastjson.TypeNumber:
+		n, _ := x.Int()
+		return n
+	case fastjson.TypeString:
+		b, _ := x.StringBytes()
+		n, _ := strconv.Atoi(string(b))
+		return n
+	}
+	return 0
+}
+
+// toString copies b into a string, replacing invalid UTF-8.
+func toString(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05,000",
+	"2006-01-02 15:04:05.000",
+	"2006-01-02 15:04:05Z",
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04:05.000Z0700",
+	"2006-01-02T15:04:05Z0700",
+}
+
+// parseTime parses the timestamps the sources write; zero when it cannot.
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	if s[0] >= '0' && s[0] <= '9' && len(s) >= 10 && s[4] != '-' {
+		// epoch seconds or milliseconds
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			if f > 1e12 {
+				return time.UnixMilli(int64(f)).UTC()
+			}
+			return time.Unix(int64(f), int64((f-float64(int64(f)))*1e9)).UTC()
+		}
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+// endpointOf maps a request path to an endpoint word.
+func endpointOf(path string) string {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	p := strings.ToLower(strings.TrimRight(path, "/"))
+	switch {
+	case p == "":
+		return ""
+	case strings.HasSuffix(p, "/token") || p == "token":
+		return "token"
+	case strings.HasSuffix(p, "/auth") || strings.HasSuffix(p, "/authorize") || p == "authorize":
+		return "authorize"
+	case strings.HasSuffix(p, "/revoke") || strings.HasSuffix(p, "/revocation"):
+		return "revoke"
+	case strings.HasSuffix(p, "/introspect"):
+		return "introspect"
+	case strings.HasSuffix(p, "/userinfo"):
+		return "userinfo"
+	case strings.HasSuffix(p, "/logout") || strings.HasSuffix(p, "/sessions/logout"):
+		return "logout"
+	case strings.HasSuffix(p, "/device_authorization") || strings.HasSuffix(p, "/device/auth"):
+		return "device"
+	}
+	return "other"
+}
+
+// hostOnly strips the port from host:port.
+func hostOnly(s string) string {
+	if strings.Count(s, ":") == 1 {
+		return s[:strings.IndexByte(s, ':')]
+	}
+	if strings.HasPrefix(s, "[") {
+		if i := strings.Index(s, "]"); i > 0 {
+			return s[1:i]
+		}
+	}
+	return s
+}

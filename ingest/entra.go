@@ -1,0 +1,127 @@
+package ingest
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/rules"
+)
+
+// Microsoft Entra ID: token-endpoint error bodies ({"error",
+// "error_description":"AADSTSnnnn: ...", "error_codes":[n], ...}), sign-in
+// log records as exported by diagnostic settings (category *SignInLogs,
+// resultType, properties{...}), the same records inside an Event Hubs
+// {"records":[...]} envelope, and Microsoft Graph signIn objects.
+
+func isEntraTokenError(v *fastjson.Value) bool {
+	if v.Get("error") == nil || v.Get("error").Type() != fastjson.TypeString {
+		return false
+	}
+	if v.Exists("error_codes") {
+		return true
+	}
+	return strings.HasPrefix(str(v, "error_description"), "AADSTS")
+}
+
+func isEntraSignIn(v *fastjson.Value) bool {
+	if strings.HasSuffix(str(v, "category"), "SignInLogs") {
+		return true
+	}
+	return v.Exists("status", "errorCode") && v.Exists("appId")
+}
+
+func (d *Decoder) decodeEntraTokenError(v *fastjson.Value) []classify.Event {
+	ev := d.next(rules.SourceEntra, classify.Failure)
+	ev.Type = "token_error"
+	ev.Endpoint = "token"
+	ev.Error = str(v, "error")
+	code, reason := splitAADSTS(str(v, "error_description"))
+	if codes := v.GetArray("error_codes"); len(codes) > 0 {
+		if n, err := codes[0].Int(); err == nil {
+			code = strconv.Itoa(n)
+		}
+	}
+	ev.Code = code
+	ev.Reason = reason
+	ev.TraceID = firstStr(v, "correlation_id", "trace_id")
+	ev.Time = parseTime(str(v, "timestamp"))
+	ev.ClientID = str(v, "client_id")
+	ev.GrantType = str(v, "grant_type")
+	return d.events
+}
+
+// splitAADSTS splits "AADSTS70008: text\r\nTrace ID: ..." into "70008" and "text".
+func splitAADSTS(desc string) (code, reason string) {
+	if i := strings.IndexAny(desc, "\r\n"); i >= 0 {
+		desc = desc[:i]
+	}
+	if strings.HasPrefix(desc, "AADSTS") {
+		rest := desc[len("AADSTS"):]
+		j := 0
+		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			j++
+		}
+		code = rest[:j]
+		desc = strings.TrimLeft(strings.TrimPrefix(rest[j:], ":"), " ")
+	}
+	return code, strings.TrimSpace(desc)
+}
+
+func (d *Decoder) decodeEntraRecords(v *fastjson.Value) []classify.Event {
+	recs := v.GetArray("records")
+	if recs == nil {
+		return d.malformed(rules.SourceEntra, "event hubs envelope: records is not a list")
+	}
+	for _, r := range recs {
+		if r.Type() != fastjson.TypeObject || !isEntraSignIn(r) {
+			ev := d.next(rules.SourceEntra, classify.Malformed)
+			ev.Detail = "event hubs record is not a sign-in log record"
+			continue
+		}
+		d.decodeEntraSignIn(r)
+	}
+	return d.events
+}
+
+func (d *Decoder) decodeEntraSignIn(v *fastjson.Value) {
+	props := v.Get("properties")
+	if props == nil || props.Type() != fastjson.TypeObject {
+		props = v // a Graph signIn object has the fields at the top
+	}
+	code := str(v, "resultType")
+	if code == "" {
+		code = str(props, "status", "errorCode")
+	}
+	outcome := classify.Failure
+	if code == "0" || code == "" {
+		outcome = classify.Success
+	}
+	ev := d.next(rules.SourceEntra, outcome)
+	ev.Type = str(v, "category")
+	if ev.Type == "" {
+		ev.Type = "SignInLogs"
+	}
+	ev.Endpoint = "authorize"
+	if outcome == classify.Failure {
+		ev.Code = code
+		ev.Reason = str(v, "resultDescription")
+		if ev.Reason == "" {
+			ev.Reason = str(props, "status", "failureReason")
+		}
+	}
+	ev.ClientID = str(props, "appId")
+	ev.UserID = firstStr(props, "userId", "userPrincipalName")
+	ev.IP = firstStr(v, "callerIpAddress")
+	if ev.IP == "" {
+		ev.IP = str(props, "ipAddress")
+	}
+	ev.TraceID = firstStr(v, "correlationId")
+	if ev.TraceID == "" {
+		ev.TraceID = str(props, "correlationId")
+	}
+	ev.Realm = firstStr(v, "tenantId")
+	ev.Time = parseTime(firstStr(v, "time", "createdDateTime"))
+}

@@ -1,0 +1,49 @@
+package ingest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/authsift/authsift/classify"
+)
+
+// FuzzDecode: no input panics, and every line gives at least one record.
+func FuzzDecode(f *testing.F) {
+	logs, _ := filepath.Glob("testdata/*/*.log")
+	for _, p := range logs {
+		data, _ := os.ReadFile(p)
+		for _, l := range strings.Split(string(data), "\n") {
+			f.Add(l)
+		}
+	}
+	g := NewGenerator(3)
+	for i := 0; i < 50; i++ {
+		f.Add(string(g.Append(nil)))
+	}
+	f.Add(`{"records":[1,"x",{"category":"SignInLogs"}]}`)
+	f.Add(`x type='unterminated, realmId=r`)
+	engine := defaultEngine(f)
+	f.Fuzz(func(t *testing.T, line string) {
+		line = strings.ReplaceAll(line, "\n", " ")
+		s, err := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		s.Line(1, []byte(line), false, func(r *Record) {
+			n++
+			if r.Line != 1 {
+				t.Fatalf("record for line %d", r.Line)
+			}
+			if r.Verdict.Outcome == classify.Failure && r.Verdict.Class == nil {
+				t.Fatal("failure without class")
+			}
+			_ = AppendJSON(nil, r, NewRedactor([]byte("k")))
+		})
+		if n == 0 {
+			t.Fatal("line lost: no record")
+		}
+	})
+}

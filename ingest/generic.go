@@ -1,0 +1,144 @@
+package ingest
+
+import (
+	"bytes"
+	"net/url"
+	"strings"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/rules"
+)
+
+// Generic: RFC 6749 section 5.2 error objects with context fields beside
+// them, RFC 6750 resource-server errors (WWW-Authenticate: Bearer error=...)
+// and authorization-endpoint errors in a redirect's Location query.
+
+func (d *Decoder) decodeGenericJSON(v *fastjson.Value) []classify.Event {
+	ev := d.next(rules.SourceGeneric, classify.Ignored)
+	ev.Endpoint = endpointOf(firstStr(v, "endpoint", "path", "uri", "url", "request_uri"))
+	ev.Status = num(v, "status")
+	if ev.Status == 0 {
+		ev.Status = num(v, "status_code")
+	}
+	ev.ClientID = str(v, "client_id")
+	ev.GrantType = str(v, "grant_type")
+	ev.RedirectURI = str(v, "redirect_uri")
+	ev.UserID = firstStr(v, "user_id", "sub")
+	ev.IP = firstStr(v, "ip", "remote_addr", "client_ip")
+	ev.TraceID = firstStr(v, "trace_id", "correlation_id", "request_id")
+	ev.Time = parseTime(firstStr(v, "time", "timestamp", "ts", "@timestamp"))
+	switch {
+	case str(v, "error") != "":
+		ev.Outcome = classify.Failure
+		ev.Error = str(v, "error")
+		ev.Reason = str(v, "error_description")
+	case str(v, "www_authenticate") != "":
+		if !bearerError(ev, str(v, "www_authenticate")) {
+			break
+		}
+		ev.Outcome = classify.Failure
+		if ev.Endpoint == "" || ev.Endpoint == "other" {
+			ev.Endpoint = "resource"
+		}
+	case strings.Contains(str(v, "location"), "error="):
+		if locationError(ev, str(v, "location")) {
+			ev.Outcome = classify.Failure
+		}
+	case ev.Status >= 400 && ev.Endpoint != "" && ev.Endpoint != "other":
+		ev.Outcome = classify.Context
+	case ev.Status >= 200 && ev.Status < 300 && ev.Endpoint == "token":
+		ev.Outcome = classify.Success
+	}
+	if ev.Outcome == classify.Ignored {
+		d.events = d.events[:0]
+	}
+	return d.events
+}
+
+func (d *Decoder) decodeGenericText(line []byte) ([]classify.Event, bool) {
+	if i := bytes.Index(line, []byte("WWW-Authenticate: Bearer")); i >= 0 {
+		ev := d.next(rules.SourceGeneric, classify.Failure)
+		if !bearerError(ev, string(line[i+len("WWW-Authenticate: "):])) {
+			d.events = d.events[:0]
+			return nil, false
+		}
+		ev.Endpoint = "resource"
+		ev.Status = statusIn(line)
+		return d.events, true
+	}
+	if i := bytes.Index(line, []byte("Location: ")); i >= 0 && bytes.Contains(line[i:], []byte("error=")) {
+		ev := d.next(rules.SourceGeneric, classify.Failure)
+		loc := strings.Fields(string(line[i+len("Location: "):]))
+		if len(loc) == 0 || !locationError(ev, loc[0]) {
+			d.events = d.events[:0]
+			return nil, false
+		}
+		return d.events, true
+	}
+	return nil, false
+}
+
+// bearerError parses `Bearer realm="x", error="invalid_token", error_description="..."`.
+func bearerError(ev *classify.Event, h string) bool {
+	h = strings.TrimSpace(h)
+	if !strings.HasPrefix(h, "Bearer") {
+		return false
+	}
+	params := map[string]string{}
+	parseKeycloakKV([]byte(strings.TrimSpace(h[len("Bearer"):])), func(k string, v []byte) {
+		params[k] = string(v)
+	})
+	if params["error"] == "" {
+		// 401 with a bare Bearer challenge: no credentials were sent (RFC 6750 3.1).
+		ev.Error = "missing_token"
+		ev.Reason = "no error in the Bearer challenge: the request carried no token"
+		return true
+	}
+	ev.Error = params["error"]
+	ev.Reason = params["error_description"]
+	return true
+}
+
+// locationError reads error, error_description and state from a redirect URI.
+func locationError(ev *classify.Event, loc string) bool {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return false
+	}
+	q := u.Query()
+	if u.Fragment != "" && q.Get("error") == "" {
+		q, _ = url.ParseQuery(u.Fragment)
+	}
+	if q.Get("error") == "" {
+		return false
+	}
+	ev.Error = q.Get("error")
+	ev.Reason = q.Get("error_description")
+	ev.Endpoint = "authorize"
+	ev.Status = 302
+	u.RawQuery, u.Fragment = "", ""
+	ev.RedirectURI = u.String()
+	return true
+}
+
+// statusIn finds an HTTP status written as `HTTP/1.1 401` in a line.
+func statusIn(line []byte) int {
+	i := bytes.Index(line, []byte("HTTP/"))
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(line[i:]))
+	if len(f) < 2 || len(f[1]) != 3 {
+		return 0
+	}
+	n := 0
+	for _, c := range f[1] {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}

@@ -1,0 +1,411 @@
+package ingest
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/rules"
+)
+
+// Keycloak: the org.keycloak.events lines of the jboss-logging event listener
+// (<=23: key=value and key='value with spaces'; >=24: key="value"), inside
+// Quarkus/WildFly console lines or Quarkus JSON log records; the JSON records
+// of the keycloak-kafka event listener plugin; and the WARN lines of
+// org.keycloak.protocol.oidc.utils.OAuth2CodeParser, which are context for the
+// CODE_TO_TOKEN_ERROR event that follows them.
+
+const codeParserLogger = "OAuth2CodeParser"
+
+// keycloakSuccess are the event types of operations that succeeded.
+func keycloakSuccess(t string) bool {
+	switch t {
+	case "LOGIN", "CODE_TO_TOKEN", "REFRESH_TOKEN", "CLIENT_LOGIN", "TOKEN_EXCHANGE",
+		"IDENTITY_PROVIDER_LOGIN", "AUTHREQID_TO_TOKEN", "OAUTH2_DEVICE_CODE_TO_TOKEN",
+		"PERMISSION_TOKEN", "REGISTER":
+		return true
+	}
+	return false
+}
+
+// keycloakEndpoint maps an event type (without _ERROR) to an endpoint word.
+func keycloakEndpoint(t string) string {
+	switch t {
+	case "CODE_TO_TOKEN", "REFRESH_TOKEN", "CLIENT_LOGIN", "TOKEN_EXCHANGE", "AUTHREQID_TO_TOKEN",
+		"OAUTH2_DEVICE_CODE_TO_TOKEN", "PERMISSION_TOKEN", "AUTHREQID_TO_TOKEN_ERROR":
+		return "token"
+	case "LOGIN", "REGISTER", "IDENTITY_PROVIDER_LOGIN", "IDENTITY_PROVIDER_FIRST_LOGIN",
+		"RESET_PASSWORD", "UPDATE_PASSWORD", "VERIFY_EMAIL", "SEND_VERIFY_EMAIL", "UPDATE_TOTP":
+		return "authorize"
+	case "USER_INFO_REQUEST":
+		return "userinfo"
+	case "INTROSPECT_TOKEN":
+		return "introspect"
+	case "LOGOUT", "IDENTITY_PROVIDER_LOGOUT":
+		return "logout"
+	case "REVOKE_GRANT", "TOKEN_REVOKE":
+		return "revoke"
+	case "OAUTH2_DEVICE_AUTH", "OAUTH2_DEVICE_VERIFY_USER_CODE":
+		return "device"
+	}
+	return "other"
+}
+
+// kvVisitor receives the key/value pairs of an event line.
+type kvVisitor func(key string, value []byte)
+
+// parseKeycloakKV parses `type=X, realmId=Y, reason='a b', k="v"`. It reports
+// false when a quoted value is not closed.
+func parseKeycloakKV(s []byte, visit kvVisitor) bool {
+	for len(s) > 0 {
+		eq := bytes.IndexByte(s, '=')
+		if eq <= 0 {
+			return true
+		}
+		key := string(bytes.TrimSpace(s[:eq]))
+		s = s[eq+1:]
+		var val []byte
+		switch {
+		case len(s) > 0 && s[0] == '"':
+			end, out, ok := unquoteDouble(s[1:])
+			if !ok {
+				return false
+			}
+			val = out
+			s = s[1+end:]
+		case len(s) > 0 && s[0] == '\'':
+			// Single quotes are not escaped (<=23): the value ends at the
+			// last quote before `, key=` or the end of the line.
+			end := singleQuoteEnd(s[1:])
+			if end < 0 {
+				return false
+			}
+			val = s[1 : 1+end]
+			s = s[1+end+1:]
+		default:
+			end := bytes.Index(s, []byte(", "))
+			if end < 0 {
+				end = len(s)
+			}
+			val = bytes.TrimSpace(s[:end])
+			s = s[end:]
+		}
+		visit(key, val)
+		s = bytes.TrimPrefix(bytes.TrimLeft(s, " "), []byte(","))
+		s = bytes.TrimLeft(s, " ")
+	}
+	return true
+}
+
+// unquoteDouble reads up to the closing unescaped quote. It returns the index
+// just past the quote, the unescaped value, and whether a quote was found.
+func unquoteDouble(s []byte) (int, []byte, bool) {
+	esc := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case esc:
+			esc = false
+		case s[i] == '\\':
+			esc = true
+		case s[i] == '"':
+			v := s[:i]
+			if bytes.IndexByte(v, '\\') >= 0 {
+				v = unescape(v)
+			}
+			return i + 1, v, true
+		}
+	}
+	return 0, nil, false
+}
+
+func unescape(v []byte) []byte {
+	out := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			i++
+			switch v[i] {
+			case 'n':
+				out = append(out, '\n')
+			case 't':
+				out = append(out, '\t')
+			case 'r':
+				out = append(out, '\r')
+			default:
+				out = append(out, v[i])
+			}
+			continue
+		}
+		out = append(out, v[i])
+	}
+	return out
+}
+
+// singleQuoteEnd finds the quote that closes a '...' value: one followed by
+// `, identifier=` or by the end of the line.
+func singleQuoteEnd(s []byte) int {
+	last := -1
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\'' {
+			continue
+		}
+		last = i
+		rest := s[i+1:]
+		if len(bytes.TrimSpace(rest)) == 0 {
+			return i
+		}
+		if bytes.HasPrefix(rest, []byte(", ")) && startsWithKey(rest[2:]) {
+			return i
+		}
+	}
+	return last
+}
+
+func startsWithKey(s []byte) bool {
+	for i, c := range s {
+		switch {
+		case c == '=':
+			return i > 0
+		case c == '_' || c == '-' || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'):
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// fillKeycloak sets an event field from one key/value of an event record.
+func fillKeycloak(ev *classify.Event, key string, val []byte) {
+	if string(val) == "null" {
+		return
+	}
+	switch key {
+	case "type":
+		ev.Type = toString(val)
+	case "realmName":
+		ev.Realm = toString(val)
+	case "realmId":
+		if ev.Realm == "" {
+			ev.Realm = toString(val)
+		}
+	case "clientId":
+		ev.ClientID = toString(val)
+	case "userId":
+		ev.UserID = toString(val)
+	case "sessionId":
+		ev.SessionID = toString(val)
+	case "ipAddress":
+		ev.IP = toString(val)
+	case "error":
+		ev.Error = toString(val)
+	case "reason":
+		ev.Reason = toString(val)
+	case "grant_type":
+		ev.GrantType = toString(val)
+	case "redirect_uri":
+		ev.RedirectURI = toString(val)
+	case "code_id":
+		if ev.SessionID == "" {
+			ev.SessionID = toString(val)
+		}
+	}
+}
+
+// finishKeycloak sets outcome and endpoint from the event type.
+func finishKeycloak(ev *classify.Event) {
+	t := ev.Type
+	switch {
+	case strings.HasSuffix(t, "_ERROR"):
+		ev.Outcome = classify.Failure
+		t = strings.TrimSuffix(t, "_ERROR")
+	case ev.Error != "":
+		ev.Outcome = classify.Failure
+	case keycloakSuccess(t):
+		ev.Outcome = classify.Success
+	default:
+		ev.Outcome = classify.Ignored
+	}
+	ev.Endpoint = keycloakEndpoint(t)
+}
+
+// consolePrefix splits `2024-05-14 09:12:01,124 WARN  [logger] (thread) msg`.
+type consolePrefix struct {
+	time, level, logger, thread string
+	msg                         []byte
+}
+
+func splitConsole(line []byte) consolePrefix {
+	var p consolePrefix
+	lb := bytes.IndexByte(line, '[')
+	rb := bytes.IndexByte(line, ']')
+	if lb < 0 || rb < lb || lb > 80 {
+		p.msg = line
+		return p
+	}
+	head := strings.Fields(string(line[:lb]))
+	if n := len(head); n > 0 {
+		p.level = head[n-1]
+		if n >= 3 {
+			p.time = head[n-3] + " " + head[n-2]
+		} else if n == 2 {
+			p.time = head[0]
+		}
+	}
+	p.logger = string(line[lb+1 : rb])
+	rest := bytes.TrimLeft(line[rb+1:], " ")
+	if len(rest) > 0 && rest[0] == '(' {
+		if e := bytes.IndexByte(rest, ')'); e > 0 {
+			p.thread = string(rest[1:e])
+			rest = bytes.TrimLeft(rest[e+1:], " ")
+		}
+	}
+	p.msg = rest
+	return p
+}
+
+// decodeKeycloakText decodes a console line; ok is false when the line is
+// not a Keycloak line.
+func (d *Decoder) decodeKeycloakText(line []byte) ([]classify.Event, bool) {
+	if bytes.Contains(line, []byte(codeParserLogger)) || bytes.Contains(line, []byte("already used for userSession")) {
+		p := splitConsole(line)
+		return d.keycloakCodeParser(p.msg, p.thread, p.time), true
+	}
+	i := keycloakEventStart(line)
+	if i < 0 {
+		return nil, false
+	}
+	p := splitConsole(line[:i])
+	return d.keycloakEventKV(line[i:], p.thread, p.time), true
+}
+
+// keycloakEventStart finds `type=` of an event record that also has realmId.
+func keycloakEventStart(line []byte) int {
+	if !bytes.Contains(line, []byte("realmId=")) {
+		return -1
+	}
+	for off := 0; ; {
+		i := bytes.Index(line[off:], []byte("type="))
+		if i < 0 {
+			return -1
+		}
+		i += off
+		if i == 0 || line[i-1] == ' ' || line[i-1] == ')' || line[i-1] == '\t' {
+			return i
+		}
+		off = i + 5
+	}
+}
+
+func (d *Decoder) keycloakEventKV(rec []byte, thread, ts string) []classify.Event {
+	ev := d.next(rules.SourceKeycloak, classify.Ignored)
+	if !parseKeycloakKV(rec, func(k string, v []byte) { fillKeycloak(ev, k, v) }) {
+		d.events = d.events[:0]
+		return d.malformed(rules.SourceKeycloak, "keycloak event: unterminated quoted value")
+	}
+	if ev.Type == "" {
+		d.events = d.events[:0]
+		return d.malformed(rules.SourceKeycloak, "keycloak event: no type")
+	}
+	ev.Thread = thread
+	ev.Time = parseTime(ts)
+	finishKeycloak(ev)
+	if ev.Outcome == classify.Ignored {
+		d.events = d.events[:0]
+	}
+	return d.events
+}
+
+// keycloakCodeParser turns an OAuth2CodeParser warning into a context event.
+func (d *Decoder) keycloakCodeParser(msg []byte, thread, ts string) []classify.Event {
+	var hint, session string
+	switch {
+	case bytes.Contains(msg, []byte("already used for userSession")):
+		hint = "code_already_used"
+		session = quotedAfter(msg, []byte("userSession '"))
+	case bytes.Contains(msg, []byte("Invalid format of the")):
+		hint = "code_malformed"
+	default:
+		return nil
+	}
+	ev := d.next(rules.SourceKeycloak, classify.Context)
+	ev.Hint = hint
+	ev.SessionID = session
+	ev.Thread = thread
+	ev.Time = parseTime(ts)
+	return d.events
+}
+
+func quotedAfter(msg, prefix []byte) string {
+	i := bytes.Index(msg, prefix)
+	if i < 0 {
+		return ""
+	}
+	rest := msg[i+len(prefix):]
+	j := bytes.IndexByte(rest, '\'')
+	if j < 0 {
+		return ""
+	}
+	return toString(rest[:j])
+}
+
+func isKeycloakJSONLog(v *fastjson.Value) bool {
+	l := v.GetStringBytes("loggerName")
+	return l != nil && (bytes.HasPrefix(l, []byte("org.keycloak")) || bytes.Contains(l, []byte(codeParserLogger)))
+}
+
+// decodeKeycloakJSONLog decodes a Quarkus JSON log record.
+func (d *Decoder) decodeKeycloakJSONLog(v *fastjson.Value) []classify.Event {
+	logger := v.GetStringBytes("loggerName")
+	msg := v.GetStringBytes("message")
+	thread := str(v, "threadName")
+	ts := str(v, "timestamp")
+	if bytes.Contains(logger, []byte(codeParserLogger)) {
+		return d.keycloakCodeParser(msg, thread, ts)
+	}
+	if string(logger) != "org.keycloak.events" {
+		return nil
+	}
+	i := keycloakEventStart(msg)
+	if i < 0 {
+		return nil
+	}
+	evs := d.keycloakEventKV(msg[i:], thread, ts)
+	if len(evs) == 1 {
+		evs[0].Host = str(v, "hostName")
+	}
+	return evs
+}
+
+func isKeycloakPlugin(v *fastjson.Value) bool {
+	return v.Exists("realmId") && v.Exists("type") && !v.Exists("loggerName")
+}
+
+// decodeKeycloakPlugin decodes a keycloak-kafka event listener record.
+func (d *Decoder) decodeKeycloakPlugin(v *fastjson.Value) []classify.Event {
+	ev := d.next(rules.SourceKeycloak, classify.Ignored)
+	for _, k := range []string{"type", "realmId", "realmName", "clientId", "userId", "sessionId", "ipAddress", "error"} {
+		if x := v.Get(k); x != nil && x.Type() == fastjson.TypeString {
+			b, _ := x.StringBytes()
+			fillKeycloak(ev, k, b)
+		}
+	}
+	if det := v.GetObject("details"); det != nil {
+		det.Visit(func(k []byte, x *fastjson.Value) {
+			if x.Type() == fastjson.TypeString {
+				b, _ := x.StringBytes()
+				fillKeycloak(ev, string(k), b)
+			}
+		})
+	}
+	if ev.Type == "" {
+		d.events = d.events[:0]
+		return d.malformed(rules.SourceKeycloak, "keycloak plugin record: no type")
+	}
+	ev.Time = parseTime(str(v, "time"))
+	finishKeycloak(ev)
+	if ev.Outcome == classify.Ignored {
+		d.events = d.events[:0]
+	}
+	return d.events
+}

@@ -1,0 +1,70 @@
+package ingest
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/authsift/authsift/classify"
+)
+
+// Stream decodes and classifies the lines of one ordered stream (a file, a
+// partition) with its own correlation state.
+type Stream struct {
+	dec     *Decoder
+	tracker *classify.Tracker
+	rec     Record
+	maxLine int
+}
+
+// NewStream returns a stream over engine that decodes format.
+func NewStream(engine *classify.Engine, format string, cfg classify.TrackerConfig) (*Stream, error) {
+	dec, err := NewDecoder(format)
+	if err != nil {
+		return nil, err
+	}
+	return &Stream{dec: dec, tracker: classify.NewTracker(engine, cfg), maxLine: DefaultMaxLine}, nil
+}
+
+// Tracker returns the stream's correlation state.
+func (s *Stream) Tracker() *classify.Tracker { return s.tracker }
+
+// Line classifies one line and calls emit once per event, or once with a nil
+// Event for a line that is not an auth event. The record is reused.
+func (s *Stream) Line(n int, line []byte, truncated bool, emit func(*Record)) {
+	s.rec = Record{Line: n}
+	if truncated {
+		ev := classify.Event{Source: s.dec.guessSource(line), Outcome: classify.Malformed,
+			Detail: fmt.Sprintf("line longer than %d bytes", s.maxLine)}
+		s.rec.Event = &ev
+		s.rec.Verdict = classify.Verdict{Outcome: classify.Malformed}
+		emit(&s.rec)
+		return
+	}
+	evs := s.dec.Decode(line)
+	if len(evs) == 0 {
+		s.rec.Verdict = classify.Verdict{Outcome: classify.Ignored}
+		emit(&s.rec)
+		return
+	}
+	for i := range evs {
+		s.rec.Event = &evs[i]
+		s.rec.Verdict = s.tracker.Classify(&evs[i])
+		emit(&s.rec)
+	}
+}
+
+// ClassifyReader streams r through a new Stream; file names the input in the
+// records (empty for one input).
+func ClassifyReader(r io.Reader, file string, engine *classify.Engine, format string, emit func(*Record)) error {
+	s, err := NewStream(engine, format, classify.DefaultTrackerConfig())
+	if err != nil {
+		return err
+	}
+	return ReadLines(r, s.maxLine, func(n int, line []byte, truncated bool) error {
+		s.Line(n, line, truncated, func(rec *Record) {
+			rec.File = file
+			emit(rec)
+		})
+		return nil
+	})
+}

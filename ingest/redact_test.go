@@ -1,0 +1,40 @@
+package ingest
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedact(t *testing.T) {
+	r := NewRedactor([]byte("k"))
+	secrets := []struct{ in, secret string }{
+		{"POST /token code=SplxlOBeZQQYbYS6WxSbIA&grant_type=authorization_code", "SplxlOBeZQQYbYS6WxSbIA"},
+		{`{"refresh_token":"tGzv3JOkF0XG5Qx2TlKWIA","x":1}`, "tGzv3JOkF0XG5Qx2TlKWIA"},
+		{"client_secret=s3cr3t-value&client_id=web", "s3cr3t-value"},
+		{"Authorization: Bearer mF_9.B5f-4.1JqM", "mF_9.B5f-4.1JqM"},
+		{"Authorization: Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW", "czZCaGRSa3F0MzpnWDFmQmF0M2JW"},
+		{"token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl used", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"},
+		{"Code '0b3c4a47-8f1e' already used for userSession 'd1'", "0b3c4a47-8f1e"},
+		{"client_assertion=eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJhIn0.sig&x=1", "eyJhbGciOiJSUzI1NiJ9"},
+		{"code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"},
+	}
+	for _, s := range secrets {
+		out := r.Redact(s.in)
+		if strings.Contains(out, s.secret) {
+			t.Errorf("secret survived: %q -> %q", s.in, out)
+		}
+		if !strings.Contains(out, "<redacted:") {
+			t.Errorf("no redaction mark: %q", out)
+		}
+	}
+	// Same secret, same hash: mentions can still be matched.
+	if a, b := r.Redact("code=abc123456"), r.Redact("x code=abc123456"); !strings.HasSuffix(b, strings.TrimPrefix(a, "")) {
+		t.Errorf("hashes differ: %q %q", a, b)
+	}
+	// Text without secrets is untouched.
+	for _, s := range []string{"The authorization code has already been used.", "Token is not active", "redirect_uri did not match"} {
+		if got := r.Redact(s); got != s {
+			t.Errorf("changed clean text %q -> %q", s, got)
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package rules
+
+// Owners say who has to act on a class (taxonomy.md).
+const (
+	OwnerClient   = "client"
+	OwnerUser     = "user"
+	OwnerOperator = "operator"
+	OwnerSecurity = "security"
+)
+
+// Unclassified is the class of a failure that no rule matched.
+const Unclassified = "unclassified"
+
+// Sources are the log sources rules can be written for. Generic rules are
+// also the fallback for every other source.
+const (
+	SourceKeycloak = "keycloak"
+	SourceHydra    = "hydra"
+	SourceEntra    = "entra"
+	SourceGeneric  = "generic"
+)
+
+// Sources lists every known source in a stable order.
+func Sources() []string {
+	return []string{SourceKeycloak, SourceHydra, SourceEntra, SourceGeneric}
+}
+
+// Families groups classes for dashboards. "-" is the family of unclassified.
+func Families() []string {
+	return []string{
+		"authorization_code", "pkce", "redirect_uri", "client_auth", "grant", "scope", "consent",
+		"user_auth", "refresh_token", "request", "access_token", "server", "-",
+	}
+}
+
+// Owners lists the owners in a stable order.
+func Owners() []string {
+	return []string{OwnerClient, OwnerUser, OwnerOperator, OwnerSecurity}
+}
+
+// Contexts are the hints a correlated earlier line can leave on an event.
+func Contexts() []string {
+	return []string{"code_already_used", "code_malformed"}
+}
+
+// TaxonomyIDs are the class ids of taxonomy.md v1: a contract. A catalog must
+// define every one of them; it may add more.
+func TaxonomyIDs() []string {
+	return []string{
+		"code_reused", "code_expired", "code_unknown", "code_client_mismatch", "code_rejected",
+		"pkce_verifier_mismatch", "pkce_verifier_missing", "pkce_verifier_malformed",
+		"pkce_verifier_unexpected", "pkce_challenge_missing", "pkce_method_unsupported",
+		"redirect_uri_unregistered", "redirect_uri_mismatch",
+		"client_unknown", "client_secret_invalid", "client_secret_expired", "client_credentials_missing",
+		"client_public_with_secret", "client_auth_method_mismatch", "client_assertion_invalid",
+		"client_disabled",
+		"grant_type_unsupported", "grant_type_not_allowed",
+		"scope_not_allowed", "scope_invalid",
+		"consent_required", "consent_denied", "interaction_required", "access_blocked",
+		"user_credentials_invalid",
+		"refresh_token_expired", "refresh_token_reused", "refresh_token_concurrent",
+		"refresh_token_revoked", "refresh_token_session_ended", "refresh_token_client_mismatch",
+		"refresh_token_unknown", "refresh_token_rejected",
+		"request_missing_parameter", "request_malformed", "response_type_unsupported",
+		"resource_invalid", "cross_origin_not_allowed", "state_invalid", "login_session_expired",
+		"clock_skew",
+		"access_token_expired", "access_token_invalid", "access_token_missing",
+		"access_token_insufficient_scope",
+		"server_unavailable", "server_error", "federation_error",
+		Unclassified,
+	}
+}
+
+// OAuthErrors is the set wire errors are normalised to (RFC 6749, RFC 6750,
+// OIDC Core, RFC 8628, RFC 8707, RFC 7591, RFC 9101). Anything else is "other".
+func OAuthErrors() []string {
+	return []string{
+		"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+		"unsupported_grant_type", "invalid_scope", "access_denied", "unsupported_response_type",
+		"server_error", "temporarily_unavailable",
+		"invalid_token", "insufficient_scope",
+		"interaction_required", "login_required", "account_selection_required", "consent_required",
+		"invalid_request_uri", "invalid_request_object", "request_not_supported",
+		"request_uri_not_supported", "registration_not_supported",
+		"authorization_pending", "slow_down", "expired_token",
+		"invalid_target", "invalid_redirect_uri", "invalid_client_metadata",
+	}
+}
+
+// OtherOAuthError is the normalised value of a vendor error outside OAuthErrors.
+const OtherOAuthError = "other"
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
