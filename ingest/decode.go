@@ -31,6 +31,47 @@ type Decoder struct {
 	format string
 	parser fastjson.Parser
 	events []classify.Event
+	// symbols interns the low-cardinality strings (error codes, reasons,
+	// event types, client ids) so that a repeated value costs no allocation.
+	symbols map[string]string
+}
+
+// maxSymbols bounds the intern table; past it values are copied as usual.
+const maxSymbols = 8192
+
+// sym returns b as a string, interned when short.
+func (d *Decoder) sym(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > 512 {
+		return toString(b)
+	}
+	if s, ok := d.symbols[string(b)]; ok {
+		return s
+	}
+	s := toString(b)
+	if len(d.symbols) < maxSymbols {
+		d.symbols[s] = s
+	}
+	return s
+}
+
+// symAt returns the interned string at keys, or "" (numbers are formatted).
+func (d *Decoder) symAt(v *fastjson.Value, keys ...string) string {
+	x := v.Get(keys...)
+	if x == nil {
+		return ""
+	}
+	switch x.Type() {
+	case fastjson.TypeString:
+		b, _ := x.StringBytes()
+		return d.sym(b)
+	case fastjson.TypeNumber:
+		var buf [24]byte
+		return d.sym(x.MarshalTo(buf[:0]))
+	}
+	return ""
 }
 
 // NewDecoder returns a decoder for format (FormatAuto or a source).
@@ -40,7 +81,7 @@ func NewDecoder(format string) (*Decoder, error) {
 	}
 	for _, f := range Formats() {
 		if f == format {
-			return &Decoder{format: format}, nil
+			return &Decoder{format: format, symbols: map[string]string{}}, nil
 		}
 	}
 	return nil, fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(Formats(), ", "))
@@ -136,6 +177,11 @@ func (d *Decoder) decodeJSON(line []byte) []classify.Event {
 func (d *Decoder) decodeText(line []byte) []classify.Event {
 	if d.wants(rules.SourceKeycloak) {
 		if evs, ok := d.decodeKeycloakText(line); ok {
+			return evs
+		}
+	}
+	if d.wants(rules.SourceHydra) {
+		if evs, ok := d.decodeHydraText(line); ok {
 			return evs
 		}
 	}
@@ -262,7 +308,7 @@ func endpointOf(path string) string {
 	switch {
 	case p == "":
 		return ""
-	case strings.HasSuffix(p, "/token") || p == "token":
+	case strings.HasSuffix(p, "/token") || p == "token" || strings.HasSuffix(p, "/access_token"):
 		return "token"
 	case strings.HasSuffix(p, "/auth") || strings.HasSuffix(p, "/authorize") || p == "authorize":
 		return "authorize"

@@ -9,7 +9,7 @@ import (
 // want is the subset of an event a decoder test checks; empty fields are not checked.
 type want struct {
 	source, outcome, typ, err, code, reason, debug, grant, endpoint, client, session, thread, hint, ip, user string
-	status                                                                                                      int
+	status                                                                                                   int
 }
 
 func check(t *testing.T, ev *classify.Event, w want) {
@@ -41,7 +41,7 @@ func TestDecode(t *testing.T) {
 			`2023-06-01 10:15:02,811 WARN  [org.keycloak.events] (executor-thread-12) type=CODE_TO_TOKEN_ERROR, realmId=demo, clientId=web, userId=null, ipAddress=10.0.0.5, error=invalid_redirect_uri, reason='Parameter 'redirect_uri' did not match originally saved redirect URI used in initial OIDC request. Saved redirectUri: https://a/cb, redirectUri parameter: https://a/cb/', grant_type=authorization_code, code_id=5f2d, client_auth_method=client-secret`,
 			[]want{{source: "keycloak", outcome: "failure", typ: "CODE_TO_TOKEN_ERROR", err: "invalid_redirect_uri",
 				reason: "Parameter 'redirect_uri' did not match originally saved redirect URI used in initial OIDC request. Saved redirectUri: https://a/cb, redirectUri parameter: https://a/cb/",
-				grant: "authorization_code", endpoint: "token", client: "web", session: "5f2d", thread: "executor-thread-12", ip: "10.0.0.5"}}},
+				grant:  "authorization_code", endpoint: "token", client: "web", session: "5f2d", thread: "executor-thread-12", ip: "10.0.0.5"}}},
 		{"keycloak >=24 double quotes with escapes",
 			`2024-05-14 09:12:01,124 WARN  [org.keycloak.events] (executor-thread-7) type="REFRESH_TOKEN_ERROR", realmId="r1", realmName="master", clientId="muximux", userId="u1", sessionId="s1", ipAddress="192.168.64.1", error="invalid_token", reason="say \"hi\", then go", grant_type="refresh_token"`,
 			[]want{{source: "keycloak", outcome: "failure", typ: "REFRESH_TOKEN_ERROR", err: "invalid_token", reason: `say "hi", then go`,
@@ -75,6 +75,15 @@ func TestDecode(t *testing.T) {
 			[]want{{source: "hydra", outcome: "success", endpoint: "token", status: 200}}},
 		{"hydra health check is ignored",
 			`{"http_request":{"path":"/health/ready"},"http_response":{"status":200},"level":"info","msg":"completed handling request"}`,
+			nil},
+		{"hydra v2 text format (Go maps, derived from logrusx's text formatter)",
+			`time=2024-03-01T10:00:00Z level=info msg=access denied audience=application error=map[debug: message:invalid_grant reason:The authorization code has already been used. status:Bad Request status_code:400] http_request=map[headers:map[accept:application/json] host:127.0.0.1:4444 method:POST path:/oauth2/token query:<nil> remote:10.0.0.7:55744 scheme:http] service_name=Ory Hydra service_version=v2.2.0`,
+			[]want{{source: "hydra", outcome: "failure", err: "invalid_grant", reason: "The authorization code has already been used.", endpoint: "token", status: 400, ip: "10.0.0.7"}}},
+		{"hydra v1 logfmt",
+			`time="2019-01-01T00:00:00Z" level=error msg="An error occurred" debug="session subject is empty." description="The authorization server encountered an unexpected condition" error=server_error`,
+			[]want{{source: "hydra", outcome: "failure", err: "server_error", reason: "The authorization server encountered an unexpected condition", debug: "session subject is empty."}}},
+		{"kratos record is not hydra",
+			`{"error":{"message":"invalid_grant"},"msg":"An error occurred","service_name":"Ory Kratos","http_request":{"path":"/self-service/login"}}`,
 			nil},
 		{"entra token error body",
 			`{"error":"invalid_grant","error_description":"AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.\r\nTrace ID: 1\r\nCorrelation ID: 2\r\nTimestamp: 2023-10-01 06:31:41Z","error_codes":[70008],"timestamp":"2023-10-01 06:31:41Z","trace_id":"1","correlation_id":"2"}`,

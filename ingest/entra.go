@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 
@@ -23,11 +24,11 @@ func isEntraTokenError(v *fastjson.Value) bool {
 	if v.Exists("error_codes") {
 		return true
 	}
-	return strings.HasPrefix(str(v, "error_description"), "AADSTS")
+	return bytes.HasPrefix(v.GetStringBytes("error_description"), []byte("AADSTS"))
 }
 
 func isEntraSignIn(v *fastjson.Value) bool {
-	if strings.HasSuffix(str(v, "category"), "SignInLogs") {
+	if bytes.HasSuffix(v.GetStringBytes("category"), []byte("SignInLogs")) {
 		return true
 	}
 	return v.Exists("status", "errorCode") && v.Exists("appId")
@@ -37,7 +38,7 @@ func (d *Decoder) decodeEntraTokenError(v *fastjson.Value) []classify.Event {
 	ev := d.next(rules.SourceEntra, classify.Failure)
 	ev.Type = "token_error"
 	ev.Endpoint = "token"
-	ev.Error = str(v, "error")
+	ev.Error = d.symAt(v, "error")
 	code, reason := splitAADSTS(str(v, "error_description"))
 	if codes := v.GetArray("error_codes"); len(codes) > 0 {
 		if n, err := codes[0].Int(); err == nil {
@@ -48,8 +49,8 @@ func (d *Decoder) decodeEntraTokenError(v *fastjson.Value) []classify.Event {
 	ev.Reason = reason
 	ev.TraceID = firstStr(v, "correlation_id", "trace_id")
 	ev.Time = parseTime(str(v, "timestamp"))
-	ev.ClientID = str(v, "client_id")
-	ev.GrantType = str(v, "grant_type")
+	ev.ClientID = d.symAt(v, "client_id")
+	ev.GrantType = d.symAt(v, "grant_type")
 	return d.events
 }
 
@@ -91,28 +92,28 @@ func (d *Decoder) decodeEntraSignIn(v *fastjson.Value) {
 	if props == nil || props.Type() != fastjson.TypeObject {
 		props = v // a Graph signIn object has the fields at the top
 	}
-	code := str(v, "resultType")
+	code := d.symAt(v, "resultType")
 	if code == "" {
-		code = str(props, "status", "errorCode")
+		code = d.symAt(props, "status", "errorCode")
 	}
 	outcome := classify.Failure
 	if code == "0" || code == "" {
 		outcome = classify.Success
 	}
 	ev := d.next(rules.SourceEntra, outcome)
-	ev.Type = str(v, "category")
+	ev.Type = d.symAt(v, "category")
 	if ev.Type == "" {
 		ev.Type = "SignInLogs"
 	}
 	ev.Endpoint = "authorize"
 	if outcome == classify.Failure {
 		ev.Code = code
-		ev.Reason = str(v, "resultDescription")
+		ev.Reason = d.symAt(v, "resultDescription")
 		if ev.Reason == "" {
-			ev.Reason = str(props, "status", "failureReason")
+			ev.Reason = d.symAt(props, "status", "failureReason")
 		}
 	}
-	ev.ClientID = str(props, "appId")
+	ev.ClientID = d.symAt(props, "appId")
 	ev.UserID = firstStr(props, "userId", "userPrincipalName")
 	ev.IP = firstStr(v, "callerIpAddress")
 	if ev.IP == "" {
@@ -122,6 +123,6 @@ func (d *Decoder) decodeEntraSignIn(v *fastjson.Value) {
 	if ev.TraceID == "" {
 		ev.TraceID = str(props, "correlationId")
 	}
-	ev.Realm = firstStr(v, "tenantId")
+	ev.Realm = d.symAt(v, "tenantId")
 	ev.Time = parseTime(firstStr(v, "time", "createdDateTime"))
 }

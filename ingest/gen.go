@@ -115,14 +115,14 @@ func (g *Generator) hydraSuccess(b []byte) []byte {
 		g.ip(), 30000+g.rnd.IntN(30000), 2000000+g.rnd.IntN(9000000), g.hydraTime())
 }
 
-var genHydraFailures = [][2]string{
-	{"invalid_grant", "The authorization code has already been used."},
-	{"invalid_grant", "The PKCE code challenge did not match the code verifier."},
-	{"invalid_grant", `The \"redirect_uri\" from this request does not match the one from the authorize request.`},
-	{"invalid_grant", "The refresh token was already used."},
-	{"invalid_grant", "The refresh token expired."},
-	{"invalid_client", ""},
-	{"unauthorized_client", `The OAuth 2.0 Client is not allowed to use authorization grant \"client_credentials\".`},
+var genHydraFailures = [][3]string{
+	{"invalid_grant", "The authorization code has already been used.", ""},
+	{"invalid_grant", "The PKCE code challenge did not match the code verifier.", ""},
+	{"invalid_grant", `The \"redirect_uri\" from this request does not match the one from the authorize request.`, ""},
+	{"invalid_grant", "The refresh token was already used.", "Refresh token re-use was detected. All related tokens have been revoked."},
+	{"invalid_grant", "The refresh token expired.", ""},
+	{"invalid_client", "", "crypto/bcrypt: hashedPassword is not the hash of the given password"},
+	{"unauthorized_client", `The OAuth 2.0 Client is not allowed to use authorization grant \"client_credentials\".`, ""},
 }
 
 func (g *Generator) hydraFailure(b []byte) []byte {
@@ -132,8 +132,8 @@ func (g *Generator) hydraFailure(b []byte) []byte {
 		status, text = 401, "Unauthorized"
 	}
 	remote := fmt.Sprintf("%s:%d", g.ip(), 30000+g.rnd.IntN(30000))
-	b = fmt.Appendf(b, `{"audience":"application","error":{"debug":"","message":"%s","reason":"%s","status":"%s","status_code":%d},"http_request":{"headers":{"accept":"application/json","user-agent":"Go-http-client/1.1"},"host":"hydra.example.com","method":"POST","path":"/oauth2/token","query":null,"remote":"%s","scheme":"https"},"level":"error","msg":"An error occurred","service_name":"Ory Hydra","service_version":"v2.2.0","time":"%s"}`,
-		f[0], f[1], text, status, remote, g.hydraTime())
+	b = fmt.Appendf(b, `{"audience":"application","error":{"debug":"%s","message":"%s","reason":"%s","status":"%s","status_code":%d},"http_request":{"headers":{"accept":"application/json","user-agent":"Go-http-client/1.1"},"host":"hydra.example.com","method":"POST","path":"/oauth2/token","query":null,"remote":"%s","scheme":"https"},"level":"error","msg":"An error occurred","service_name":"Ory Hydra","service_version":"v2.2.0","time":"%s"}`,
+		f[2], f[0], f[1], text, status, remote, g.hydraTime())
 	b = append(b, '\n')
 	return fmt.Appendf(b, `{"http_request":{"headers":{"accept":"application/json","user-agent":"Go-http-client/1.1"},"host":"hydra.example.com","method":"POST","path":"/oauth2/token","query":null,"remote":"%s","scheme":"https"},"http_response":{"headers":{"cache-control":"no-store"},"size":250,"status":%d,"text_status":"%s","took":1843210},"level":"info","msg":"completed handling request","service_name":"Ory Hydra","service_version":"v2.2.0","time":"%s"}`,
 		remote, status, text, g.hydraTime())

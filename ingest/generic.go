@@ -22,8 +22,8 @@ func (d *Decoder) decodeGenericJSON(v *fastjson.Value) []classify.Event {
 	if ev.Status == 0 {
 		ev.Status = num(v, "status_code")
 	}
-	ev.ClientID = str(v, "client_id")
-	ev.GrantType = str(v, "grant_type")
+	ev.ClientID = d.symAt(v, "client_id")
+	ev.GrantType = d.symAt(v, "grant_type")
 	ev.RedirectURI = str(v, "redirect_uri")
 	ev.UserID = firstStr(v, "user_id", "sub")
 	ev.IP = firstStr(v, "ip", "remote_addr", "client_ip")
@@ -32,8 +32,8 @@ func (d *Decoder) decodeGenericJSON(v *fastjson.Value) []classify.Event {
 	switch {
 	case str(v, "error") != "":
 		ev.Outcome = classify.Failure
-		ev.Error = str(v, "error")
-		ev.Reason = str(v, "error_description")
+		ev.Error = d.symAt(v, "error")
+		ev.Reason = d.symAt(v, "error_description")
 	case str(v, "www_authenticate") != "":
 		if !bearerError(ev, str(v, "www_authenticate")) {
 			break
@@ -77,7 +77,44 @@ func (d *Decoder) decodeGenericText(line []byte) ([]classify.Event, bool) {
 		}
 		return d.events, true
 	}
+	// A bare redirect URI carrying an authorization error back to the client
+	// (the callback request in an access log, a URL in an app log). Only RFC
+	// error values count, so that a URL that merely has an "error" parameter
+	// is not taken for an OAuth failure.
+	if u := errorURL(line); u != "" {
+		ev := d.next(rules.SourceGeneric, classify.Failure)
+		if !locationError(ev, u) || !d.isOAuthError(ev.Error) {
+			d.events = d.events[:0]
+			return nil, false
+		}
+		ev.Status = 0
+		return d.events, true
+	}
 	return nil, false
+}
+
+// errorURL returns the whitespace- or quote-delimited token of line that
+// holds "?error=", "&error=" or "#error=", or "".
+func errorURL(line []byte) string {
+	for _, sep := range []string{"?error=", "&error=", "#error="} {
+		i := bytes.Index(line, []byte(sep))
+		if i < 0 {
+			continue
+		}
+		start := bytes.LastIndexAny(line[:i], " \t\"'(<[") + 1
+		end := i + bytes.IndexAny(append(line[i:len(line):len(line)], ' '), " \t\"')>]")
+		return string(line[start:end])
+	}
+	return ""
+}
+
+func (d *Decoder) isOAuthError(s string) bool {
+	for _, e := range rules.OAuthErrors() {
+		if e == s {
+			return true
+		}
+	}
+	return false
 }
 
 // bearerError parses `Bearer realm="x", error="invalid_token", error_description="..."`.
@@ -87,13 +124,13 @@ func bearerError(ev *classify.Event, h string) bool {
 		return false
 	}
 	params := map[string]string{}
-	parseKeycloakKV([]byte(strings.TrimSpace(h[len("Bearer"):])), func(k string, v []byte) {
-		params[k] = string(v)
+	parseKeycloakKV([]byte(strings.TrimSpace(h[len("Bearer"):])), func(k, v []byte) {
+		params[string(k)] = string(v)
 	})
 	if params["error"] == "" {
 		// 401 with a bare Bearer challenge: no credentials were sent (RFC 6750 3.1).
 		ev.Error = "missing_token"
-		ev.Reason = "no error in the Bearer challenge: the request carried no token"
+		ev.Reason = "the WWW-Authenticate challenge names no error: the request carried no token"
 		return true
 	}
 	ev.Error = params["error"]

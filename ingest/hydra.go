@@ -1,7 +1,10 @@
 package ingest
 
 import (
+	"bytes"
 	"github.com/valyala/fastjson"
+	"sort"
+	"strconv"
 
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/rules"
@@ -14,6 +17,10 @@ import (
 // with a status below 400 is a success.
 
 func isHydra(v *fastjson.Value) bool {
+	// Kratos and Oathkeeper write the same logrusx records: only Hydra's count.
+	if name := v.GetStringBytes("service_name"); name != nil && !bytes.Contains(bytes.ToLower(name), []byte("hydra")) {
+		return false
+	}
 	if e := v.Get("error"); e != nil && e.Type() == fastjson.TypeObject && v.Exists("msg") {
 		return true
 	}
@@ -21,16 +28,16 @@ func isHydra(v *fastjson.Value) bool {
 }
 
 func (d *Decoder) decodeHydra(v *fastjson.Value) []classify.Event {
-	path := str(v, "http_request", "path")
+	path := d.symAt(v, "http_request", "path")
 	endpoint := endpointOf(path)
 	if e := v.Get("error"); e != nil && e.Type() == fastjson.TypeObject {
 		if endpoint == "other" {
 			return nil // admin and health APIs are not auth events
 		}
 		ev := d.next(rules.SourceHydra, classify.Failure)
-		ev.Error = str(e, "message")
-		ev.Reason = str(e, "reason")
-		ev.Debug = str(e, "debug")
+		ev.Error = d.symAt(e, "message")
+		ev.Reason = d.symAt(e, "reason")
+		ev.Debug = d.symAt(e, "debug")
 		ev.Status = num(e, "status_code")
 		ev.Endpoint = endpoint
 		d.hydraRequest(ev, v)
@@ -48,6 +55,13 @@ func (d *Decoder) decodeHydra(v *fastjson.Value) []classify.Event {
 	switch {
 	case status >= 400:
 		ev = d.next(rules.SourceHydra, classify.Context)
+	case status >= 300 && bytes.Contains(v.GetStringBytes("http_response", "headers", "location"), []byte("error=")):
+		// the redirect that carries an error to the client: the request log
+		// of a failure Hydra logged in its own error record
+		ev = d.next(rules.SourceHydra, classify.Context)
+	case status >= 300 && endpoint == "authorize" && hasParam(v.GetStringBytes("http_response", "headers", "location"), "code"):
+		// the redirect that hands the client its authorization code
+		ev = d.next(rules.SourceHydra, classify.Success)
 	case endpoint == "token" && status < 300:
 		ev = d.next(rules.SourceHydra, classify.Success)
 	default:
@@ -61,13 +75,231 @@ func (d *Decoder) decodeHydra(v *fastjson.Value) []classify.Event {
 
 func (d *Decoder) hydraRequest(ev *classify.Event, v *fastjson.Value) {
 	ev.IP = hostOnly(str(v, "http_request", "remote"))
-	ev.Host = str(v, "http_request", "host")
+	ev.Host = d.symAt(v, "http_request", "host")
 	ev.TraceID = str(v, "otel", "trace_id")
 	if ev.TraceID == "" {
 		ev.TraceID = str(v, "trace_id")
 	}
 	ev.Time = parseTime(str(v, "time"))
-	if c := str(v, "client_id"); c != "" {
+	if c := d.symAt(v, "client_id"); c != "" {
 		ev.ClientID = c
 	}
+}
+
+// Hydra v1 and text-format v2 logs are logfmt:
+//   time="..." level=error msg="An error occurred" debug="..." description="..." error=server_error hint="..."
+// (behind an optional container prefix such as `hydra_1 | `).
+
+// decodeHydraText decodes a logfmt error line; ok is false when the line is
+// not one.
+func (d *Decoder) decodeHydraText(line []byte) ([]classify.Event, bool) {
+	if !bytes.Contains(line, []byte("msg=")) || !bytes.Contains(line, []byte("error=")) || !bytes.Contains(line, []byte("level=")) {
+		return nil, false
+	}
+	if bytes.Contains(line, []byte("error=map[")) {
+		return d.decodeHydraTextMap(line)
+	}
+	var ev classify.Event
+	var msg []byte
+	var description []byte
+	parseLogfmt(line, func(k, v []byte) {
+		switch string(k) {
+		case "msg":
+			msg = v
+		case "error":
+			ev.Error = d.sym(v)
+		case "hint", "error_hint", "reason":
+			ev.Reason = d.sym(v)
+		case "description", "error_description":
+			description = v
+		case "debug", "error_debug":
+			ev.Debug = d.sym(v)
+		case "time":
+			ev.Time = parseTime(string(v))
+		case "request", "path":
+			ev.Endpoint = endpointOf(string(v))
+		case "status", "status_code":
+			ev.Status, _ = strconv.Atoi(string(v))
+		case "remote":
+			ev.IP = hostOnly(string(v))
+		}
+	})
+	if !isIdentifier(ev.Error) || !(bytes.Contains(msg, []byte("error")) || bytes.Contains(msg, []byte("denied"))) {
+		return nil, false
+	}
+	if ev.Reason == "" {
+		ev.Reason = d.sym(description)
+	}
+	out := d.next(rules.SourceHydra, classify.Failure)
+	ev.Source, ev.Outcome = out.Source, out.Outcome
+	*out = ev
+	return d.events, true
+}
+
+// isIdentifier: a wire error looks like invalid_grant, not like &{Forbidden 403}.
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '_' || c == '.' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseLogfmt visits key=value and key="quoted value" pairs separated by spaces.
+func parseLogfmt(s []byte, visit func(k, v []byte)) {
+	for len(s) > 0 {
+		s = bytes.TrimLeft(s, " ")
+		eq := bytes.IndexByte(s, '=')
+		if eq < 0 {
+			return
+		}
+		key := s[:eq]
+		if sp := bytes.LastIndexByte(key, ' '); sp >= 0 {
+			key = key[sp+1:] // a word without "=" before the key
+		}
+		s = s[eq+1:]
+		var val []byte
+		if len(s) > 0 && s[0] == '"' {
+			end, out, ok := unquoteDouble(s[1:])
+			if !ok {
+				return
+			}
+			val, s = out, s[1+end:]
+		} else {
+			end := bytes.IndexByte(s, ' ')
+			if end < 0 {
+				end = len(s)
+			}
+			val, s = s[:end], s[end:]
+		}
+		visit(key, val)
+	}
+}
+
+// Hydra v2's default text format prints nested fields as Go maps, unquoted:
+//   time=... level=info msg=access denied audience=application error=map[debug: message:invalid_grant reason:The authorization code has already been used. status:Bad Request status_code:400] http_request=map[headers:map[...] host:... method:POST path:/oauth2/token ...]
+// Go prints map keys sorted, so a field's value runs up to the next known key.
+
+func (d *Decoder) decodeHydraTextMap(line []byte) ([]classify.Event, bool) {
+	errMap := goMapAt(line, "error=map[")
+	fields := goMapFields(errMap, []string{"debug", "message", "reason", "stack_trace", "status", "status_code"})
+	if !isIdentifier(string(fields["message"])) {
+		return nil, false
+	}
+	if p := goMapAt(line, "http_request=map["); p != nil {
+		if e := endpointOf(string(goMapScalar(p, "path:"))); e == "other" {
+			return nil, false
+		}
+	}
+	ev := d.next(rules.SourceHydra, classify.Failure)
+	ev.Error = d.sym(fields["message"])
+	ev.Reason = d.sym(fields["reason"])
+	ev.Debug = d.sym(fields["debug"])
+	ev.Status, _ = strconv.Atoi(string(fields["status_code"]))
+	if p := goMapAt(line, "http_request=map["); p != nil {
+		ev.Endpoint = endpointOf(string(goMapScalar(p, "path:")))
+		ev.IP = hostOnly(string(goMapScalar(p, "remote:")))
+	}
+	if i := bytes.Index(line, []byte("time=")); i >= 0 {
+		t := line[i+5:]
+		if j := bytes.IndexByte(t, ' '); j >= 0 {
+			t = t[:j]
+		}
+		ev.Time = parseTime(string(bytes.Trim(t, `"`)))
+	}
+	return d.events, true
+}
+
+// goMapAt returns the content of the Go map printed after prefix (which ends
+// in "map["), brackets balanced; nil when absent or unbalanced.
+func goMapAt(line []byte, prefix string) []byte {
+	i := bytes.Index(line, []byte(prefix))
+	if i < 0 {
+		return nil
+	}
+	start := i + len(prefix)
+	depth := 1
+	for j := start; j < len(line); j++ {
+		switch line[j] {
+		case '[':
+			depth++
+		case ']':
+			depth--
+			if depth == 0 {
+				return line[start:j]
+			}
+		}
+	}
+	return nil
+}
+
+// goMapFields splits "k1:v1 k2:v two k3:v3" for the known keys, in order.
+func goMapFields(m []byte, keys []string) map[string][]byte {
+	out := map[string][]byte{}
+	type pos struct {
+		key        string
+		start, end int
+	}
+	var found []pos
+	for _, k := range keys {
+		needle := []byte(k + ":")
+		for off := 0; off < len(m); {
+			i := bytes.Index(m[off:], needle)
+			if i < 0 {
+				break
+			}
+			i += off
+			if i == 0 || m[i-1] == ' ' {
+				found = append(found, pos{k, i, i + len(needle)})
+				break
+			}
+			off = i + len(needle)
+		}
+	}
+	sort.Slice(found, func(a, b int) bool { return found[a].start < found[b].start })
+	for n, f := range found {
+		end := len(m)
+		if n+1 < len(found) {
+			end = found[n+1].start - 1
+		}
+		if end < f.end {
+			end = f.end
+		}
+		out[f.key] = bytes.TrimSpace(m[f.end:end])
+	}
+	return out
+}
+
+// goMapScalar returns the value after key up to the next space.
+func goMapScalar(m []byte, key string) []byte {
+	i := bytes.Index(m, []byte(key))
+	for i > 0 && m[i-1] != ' ' {
+		j := bytes.Index(m[i+1:], []byte(key))
+		if j < 0 {
+			return nil
+		}
+		i += 1 + j
+	}
+	if i < 0 {
+		return nil
+	}
+	v := m[i+len(key):]
+	if j := bytes.IndexAny(v, " ]"); j >= 0 {
+		v = v[:j]
+	}
+	return v
+}
+
+// hasParam reports whether the URL has a query or fragment parameter name.
+func hasParam(u []byte, name string) bool {
+	for _, sep := range []string{"?", "&", "#"} {
+		if bytes.Contains(u, []byte(sep+name+"=")) {
+			return true
+		}
+	}
+	return false
 }

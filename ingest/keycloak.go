@@ -54,7 +54,7 @@ func keycloakEndpoint(t string) string {
 }
 
 // kvVisitor receives the key/value pairs of an event line.
-type kvVisitor func(key string, value []byte)
+type kvVisitor func(key, value []byte)
 
 // parseKeycloakKV parses `type=X, realmId=Y, reason='a b', k="v"`. It reports
 // false when a quoted value is not closed.
@@ -64,7 +64,7 @@ func parseKeycloakKV(s []byte, visit kvVisitor) bool {
 		if eq <= 0 {
 			return true
 		}
-		key := string(bytes.TrimSpace(s[:eq]))
+		key := bytes.TrimSpace(s[:eq])
 		s = s[eq+1:]
 		var val []byte
 		switch {
@@ -176,21 +176,21 @@ func startsWithKey(s []byte) bool {
 }
 
 // fillKeycloak sets an event field from one key/value of an event record.
-func fillKeycloak(ev *classify.Event, key string, val []byte) {
+func (d *Decoder) fillKeycloak(ev *classify.Event, key, val []byte) {
 	if string(val) == "null" {
 		return
 	}
-	switch key {
+	switch string(key) {
 	case "type":
-		ev.Type = toString(val)
+		ev.Type = d.sym(val)
 	case "realmName":
-		ev.Realm = toString(val)
+		ev.Realm = d.sym(val)
 	case "realmId":
 		if ev.Realm == "" {
-			ev.Realm = toString(val)
+			ev.Realm = d.sym(val)
 		}
 	case "clientId":
-		ev.ClientID = toString(val)
+		ev.ClientID = d.sym(val)
 	case "userId":
 		ev.UserID = toString(val)
 	case "sessionId":
@@ -198,11 +198,11 @@ func fillKeycloak(ev *classify.Event, key string, val []byte) {
 	case "ipAddress":
 		ev.IP = toString(val)
 	case "error":
-		ev.Error = toString(val)
+		ev.Error = d.sym(val)
 	case "reason":
-		ev.Reason = toString(val)
+		ev.Reason = d.sym(val)
 	case "grant_type":
-		ev.GrantType = toString(val)
+		ev.GrantType = d.sym(val)
 	case "redirect_uri":
 		ev.RedirectURI = toString(val)
 	case "code_id":
@@ -299,7 +299,7 @@ func keycloakEventStart(line []byte) int {
 
 func (d *Decoder) keycloakEventKV(rec []byte, thread, ts string) []classify.Event {
 	ev := d.next(rules.SourceKeycloak, classify.Ignored)
-	if !parseKeycloakKV(rec, func(k string, v []byte) { fillKeycloak(ev, k, v) }) {
+	if !parseKeycloakKV(rec, func(k, v []byte) { d.fillKeycloak(ev, k, v) }) {
 		d.events = d.events[:0]
 		return d.malformed(rules.SourceKeycloak, "keycloak event: unterminated quoted value")
 	}
@@ -349,17 +349,26 @@ func quotedAfter(msg, prefix []byte) string {
 	return toString(rest[:j])
 }
 
+// jsonLogger returns the logger of a Quarkus JSON log record, in the default
+// layout (loggerName) or the ECS layout of Keycloak >= 26 (log.logger).
+func jsonLogger(v *fastjson.Value) []byte {
+	if l := v.GetStringBytes("loggerName"); l != nil {
+		return l
+	}
+	return v.GetStringBytes("log.logger")
+}
+
 func isKeycloakJSONLog(v *fastjson.Value) bool {
-	l := v.GetStringBytes("loggerName")
+	l := jsonLogger(v)
 	return l != nil && (bytes.HasPrefix(l, []byte("org.keycloak")) || bytes.Contains(l, []byte(codeParserLogger)))
 }
 
-// decodeKeycloakJSONLog decodes a Quarkus JSON log record.
+// decodeKeycloakJSONLog decodes a Quarkus JSON log record (default or ECS layout).
 func (d *Decoder) decodeKeycloakJSONLog(v *fastjson.Value) []classify.Event {
-	logger := v.GetStringBytes("loggerName")
+	logger := jsonLogger(v)
 	msg := v.GetStringBytes("message")
-	thread := str(v, "threadName")
-	ts := str(v, "timestamp")
+	thread := firstStr(v, "threadName", "process.thread.name")
+	ts := firstStr(v, "timestamp", "@timestamp")
 	if bytes.Contains(logger, []byte(codeParserLogger)) {
 		return d.keycloakCodeParser(msg, thread, ts)
 	}
@@ -372,31 +381,27 @@ func (d *Decoder) decodeKeycloakJSONLog(v *fastjson.Value) []classify.Event {
 	}
 	evs := d.keycloakEventKV(msg[i:], thread, ts)
 	if len(evs) == 1 {
-		evs[0].Host = str(v, "hostName")
+		evs[0].Host = firstStr(v, "hostName", "host.hostname")
 	}
 	return evs
 }
 
 func isKeycloakPlugin(v *fastjson.Value) bool {
-	return v.Exists("realmId") && v.Exists("type") && !v.Exists("loggerName")
+	return v.Exists("realmId") && v.Exists("type") && jsonLogger(v) == nil
 }
 
 // decodeKeycloakPlugin decodes a keycloak-kafka event listener record.
 func (d *Decoder) decodeKeycloakPlugin(v *fastjson.Value) []classify.Event {
 	ev := d.next(rules.SourceKeycloak, classify.Ignored)
-	for _, k := range []string{"type", "realmId", "realmName", "clientId", "userId", "sessionId", "ipAddress", "error"} {
-		if x := v.Get(k); x != nil && x.Type() == fastjson.TypeString {
+	visit := func(k []byte, x *fastjson.Value) {
+		if x.Type() == fastjson.TypeString {
 			b, _ := x.StringBytes()
-			fillKeycloak(ev, k, b)
+			d.fillKeycloak(ev, k, b)
 		}
 	}
+	v.GetObject().Visit(visit)
 	if det := v.GetObject("details"); det != nil {
-		det.Visit(func(k []byte, x *fastjson.Value) {
-			if x.Type() == fastjson.TypeString {
-				b, _ := x.StringBytes()
-				fillKeycloak(ev, string(k), b)
-			}
-		})
+		det.Visit(visit)
 	}
 	if ev.Type == "" {
 		d.events = d.events[:0]

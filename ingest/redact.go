@@ -35,7 +35,7 @@ func NewRedactor(key []byte) *Redactor {
 		key:      key,
 		params:   regexp.MustCompile(`(?i)\b(` + secretKeys + `)=([^&\s,"'<>]+)`),
 		jsonKeys: regexp.MustCompile(`(?i)"(` + secretKeys + `)"\s*:\s*"([^"]*)"`),
-		auth:     regexp.MustCompile(`(?i)\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{8,})`),
+		auth:     regexp.MustCompile(`(?i)\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{16,})`),
 		jwt:      regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`),
 		kcCode:   regexp.MustCompile(`(Code ')([^']+)(')`),
 	}
