@@ -35,7 +35,7 @@ func NewRedactor(key []byte) *Redactor {
 		key:      key,
 		params:   regexp.MustCompile(`(?i)\b(` + secretKeys + `)=([^&\s,"'<>]+)`),
 		jsonKeys: regexp.MustCompile(`(?i)"(` + secretKeys + `)"\s*:\s*"([^"]*)"`),
-		auth:     regexp.MustCompile(`(?i)\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{16,})`),
+		auth:     regexp.MustCompile(`(?i)\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{8,})`),
 		jwt:      regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`),
 		kcCode:   regexp.MustCompile(`(Code ')([^']+)(')`),
 	}
@@ -54,10 +54,10 @@ func (r *Redactor) Redact(s string) string {
 		return s
 	}
 	s = r.jwt.ReplaceAllStringFunc(s, r.Hash)
-	s = r.replaceGroup(r.auth, s, 2)
-	s = r.replaceGroup(r.jsonKeys, s, 2)
-	s = r.replaceGroup(r.params, s, 2)
-	s = r.replaceGroup(r.kcCode, s, 2)
+	s = r.replaceGroup(r.auth, s, 2, notAWord)
+	s = r.replaceGroup(r.jsonKeys, s, 2, nil)
+	s = r.replaceGroup(r.params, s, 2, nil)
+	s = r.replaceGroup(r.kcCode, s, 2, nil)
 	return s
 }
 
@@ -66,8 +66,15 @@ func mayHoldSecret(s string) bool {
 		strings.Contains(s, "asic") || strings.Contains(s, "Code '") || strings.Contains(s, `":`)
 }
 
-// replaceGroup replaces submatch g of every match of re by its hash.
-func (r *Redactor) replaceGroup(re *regexp.Regexp, s string, g int) string {
+// notAWord: a credential after "Bearer" has a digit or punctuation; a plain
+// word ("Bearer challenge") is prose.
+func notAWord(s string) bool {
+	return strings.ContainsAny(s, "0123456789._~+/=-")
+}
+
+// replaceGroup replaces submatch g of every match of re by its hash, where
+// keep (if set) says the submatch is a secret.
+func (r *Redactor) replaceGroup(re *regexp.Regexp, s string, g int, keep func(string) bool) string {
 	idx := re.FindAllStringSubmatchIndex(s, -1)
 	if idx == nil {
 		return s
@@ -76,7 +83,7 @@ func (r *Redactor) replaceGroup(re *regexp.Regexp, s string, g int) string {
 	last := 0
 	for _, m := range idx {
 		start, end := m[2*g], m[2*g+1]
-		if start < 0 || strings.HasPrefix(s[start:end], "<redacted:") {
+		if start < 0 || strings.HasPrefix(s[start:end], "<redacted:") || (keep != nil && !keep(s[start:end])) {
 			continue
 		}
 		b.WriteString(s[last:start])

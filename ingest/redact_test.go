@@ -32,7 +32,7 @@ func TestRedact(t *testing.T) {
 		t.Errorf("hashes differ: %q %q", a, b)
 	}
 	// Text without secrets is untouched.
-	for _, s := range []string{"The authorization code has already been used.", "Token is not active", "redirect_uri did not match"} {
+	for _, s := range []string{"The authorization code has already been used.", "Token is not active", "redirect_uri did not match", "a Bearer challenge without error"} {
 		if got := r.Redact(s); got != s {
 			t.Errorf("changed clean text %q -> %q", s, got)
 		}
