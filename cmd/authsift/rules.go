@@ -116,4 +116,3 @@ func runRulesExplain(g *globalOptions, id string, stdout io.Writer) (int, error)
 	section("REFERENCES", strings.Join(c.References, "\n"))
 	return exitOK, nil
 }
-
