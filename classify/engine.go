@@ -36,17 +36,14 @@ const (
 	byType
 )
 
-type key struct {
-	source string
-	field  field
-	value  string
-}
+// index holds one source's rules by the value of their index key.
+type index [3]map[string][]*rules.Rule
 
 // Engine applies a catalog to events. It is immutable and safe for
 // concurrent use; swap the whole Engine to reload.
 type Engine struct {
 	catalog      *rules.Catalog
-	index        map[key][]*rules.Rule
+	index        map[string]*index
 	unclassified *rules.Class
 	oauthErrors  map[string]struct{}
 }
@@ -55,7 +52,7 @@ type Engine struct {
 func New(cat *rules.Catalog) *Engine {
 	e := &Engine{
 		catalog:      cat,
-		index:        map[key][]*rules.Rule{},
+		index:        map[string]*index{},
 		unclassified: cat.Class(rules.Unclassified),
 		oauthErrors:  map[string]struct{}{},
 	}
@@ -72,19 +69,27 @@ func New(cat *rules.Catalog) *Engine {
 		if len(values) == 0 {
 			f, values = byType, r.Match.Type
 		}
+		idx := e.index[r.Source]
+		if idx == nil {
+			idx = &index{{}, {}, {}}
+			e.index[r.Source] = idx
+		}
 		for _, v := range values {
-			k := key{r.Source, f, v}
-			e.index[k] = append(e.index[k], r)
+			idx[f][v] = append(idx[f][v], r)
 		}
 	}
-	for _, list := range e.index {
-		sort.SliceStable(list, func(i, j int) bool {
-			ci, cj := list[i].Match.Conditions(), list[j].Match.Conditions()
-			if ci != cj {
-				return ci > cj
+	for _, idx := range e.index {
+		for _, m := range idx {
+			for _, list := range m {
+				sort.SliceStable(list, func(i, j int) bool {
+					ci, cj := list[i].Match.Conditions(), list[j].Match.Conditions()
+					if ci != cj {
+						return ci > cj
+					}
+					return list[i].Order < list[j].Order
+				})
 			}
-			return list[i].Order < list[j].Order
-		})
+		}
 	}
 	return e
 }
@@ -132,18 +137,22 @@ func (e *Engine) normalise(s string) string {
 }
 
 func (e *Engine) lookup(source string, ev *Event) *rules.Rule {
+	idx := e.index[source]
+	if idx == nil {
+		return nil
+	}
 	if ev.Code != "" {
-		if r := first(e.index[key{source, byCode, ev.Code}], ev); r != nil {
+		if r := first(idx[byCode][ev.Code], ev); r != nil {
 			return r
 		}
 	}
 	if ev.Error != "" {
-		if r := first(e.index[key{source, byError, ev.Error}], ev); r != nil {
+		if r := first(idx[byError][ev.Error], ev); r != nil {
 			return r
 		}
 	}
 	if ev.Type != "" {
-		if r := first(e.index[key{source, byType, ev.Type}], ev); r != nil {
+		if r := first(idx[byType][ev.Type], ev); r != nil {
 			return r
 		}
 	}

@@ -30,6 +30,7 @@ func Formats() []string {
 type Decoder struct {
 	format string
 	parser fastjson.Parser
+	top    top
 	events []classify.Event
 	// symbols interns the low-cardinality strings (error codes, reasons,
 	// event types, client ids) so that a repeated value costs no allocation.
@@ -154,20 +155,22 @@ func (d *Decoder) decodeJSON(line []byte) []classify.Event {
 	if v.Type() != fastjson.TypeObject {
 		return nil
 	}
+	t := &d.top
+	t.scan(v)
 	switch {
-	case v.Exists("records") && d.wants(rules.SourceEntra):
+	case t.records != nil && d.wants(rules.SourceEntra):
 		return d.decodeEntraRecords(v)
-	case isEntraTokenError(v) && d.wants(rules.SourceEntra):
+	case isEntraTokenError(t) && d.wants(rules.SourceEntra):
 		return d.decodeEntraTokenError(v)
-	case isEntraSignIn(v) && d.wants(rules.SourceEntra):
+	case isEntraSignIn(t) && d.wants(rules.SourceEntra):
 		d.decodeEntraSignIn(v)
 		return d.events
-	case isKeycloakJSONLog(v) && d.wants(rules.SourceKeycloak):
+	case isKeycloakJSONLog(t) && d.wants(rules.SourceKeycloak):
 		return d.decodeKeycloakJSONLog(v)
-	case isKeycloakPlugin(v) && d.wants(rules.SourceKeycloak):
+	case isKeycloakPlugin(t) && d.wants(rules.SourceKeycloak):
 		return d.decodeKeycloakPlugin(v)
-	case isHydra(v) && d.wants(rules.SourceHydra):
-		return d.decodeHydra(v)
+	case isHydra(t) && d.wants(rules.SourceHydra):
+		return d.decodeHydra(t)
 	case d.wants(rules.SourceGeneric):
 		return d.decodeGenericJSON(v)
 	}
@@ -291,6 +294,9 @@ func parseTime(s string) time.Time {
 			return time.Unix(int64(f), int64((f-float64(int64(f)))*1e9)).UTC()
 		}
 	}
+	if t, ok := parseRFC3339(s); ok {
+		return t
+	}
 	for _, l := range timeLayouts {
 		if t, err := time.Parse(l, s); err == nil {
 			return t.UTC()
@@ -301,7 +307,10 @@ func parseTime(s string) time.Time {
 
 // endpointOf maps a request path to an endpoint word.
 func endpointOf(path string) string {
-	if i := strings.IndexAny(path, "?#"); i >= 0 {
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if i := strings.IndexByte(path, '#'); i >= 0 {
 		path = path[:i]
 	}
 	p := strings.ToLower(strings.TrimRight(path, "/"))
@@ -337,4 +346,49 @@ func hostOnly(s string) string {
 		}
 	}
 	return s
+}
+
+// parseRFC3339 is a fast path for the UTC form most sources write,
+// 2006-01-02T15:04:05[.fraction]Z; anything else goes to time.Parse.
+func parseRFC3339(s string) (time.Time, bool) {
+	if len(s) < 20 || s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+		s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(a, b int) (int, bool) {
+		n := 0
+		for i := a; i < b; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 7)
+	day, ok3 := num(8, 10)
+	hour, ok4 := num(11, 13)
+	minute, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 60 {
+		return time.Time{}, false
+	}
+	nsec := 0
+	rest := s[19 : len(s)-1]
+	if rest != "" {
+		if rest[0] != '.' || len(rest) < 2 || len(rest) > 10 {
+			return time.Time{}, false
+		}
+		f, ok := num(20, len(s)-1)
+		if !ok {
+			return time.Time{}, false
+		}
+		for i := len(rest) - 1; i < 9; i++ {
+			f *= 10
+		}
+		nsec = f
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/authsift/authsift/classify"
 )
@@ -133,5 +134,26 @@ func TestPinnedFormat(t *testing.T) {
 	}
 	if _, err := NewDecoder("nginx"); err == nil {
 		t.Fatal("unknown format accepted")
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	for _, s := range []string{
+		"2026-11-23T09:00:00Z", "2026-11-23T09:00:00.1Z", "2026-11-23T09:00:00.123456789Z", "2024-02-29T23:59:59.5Z",
+		"2024-03-01T10:00:00+02:00", "2024-05-14 09:12:01,124", "2013-12-31 06:31:41Z", "1596621346453",
+	} {
+		got := parseTime(s)
+		if got.IsZero() {
+			t.Errorf("%q did not parse", s)
+			continue
+		}
+		if want, err := time.Parse(time.RFC3339Nano, s); err == nil && !got.Equal(want) {
+			t.Errorf("%q: fast path gave %v, time.Parse %v", s, got, want)
+		}
+	}
+	for _, s := range []string{"", "2026-13-23T09:00:00Z", "2026-11-23T09:00:00.Z", "not a time", "2026-11-23T09:00:00.1234567890Z"} {
+		if got := parseTime(s); !got.IsZero() && s != "2026-11-23T09:00:00.1234567890Z" {
+			t.Errorf("%q parsed as %v", s, got)
+		}
 	}
 }

@@ -17,21 +17,18 @@ import (
 // resultType, properties{...}), the same records inside an Event Hubs
 // {"records":[...]} envelope, and Microsoft Graph signIn objects.
 
-func isEntraTokenError(v *fastjson.Value) bool {
-	if v.Get("error") == nil || v.Get("error").Type() != fastjson.TypeString {
+func isEntraTokenError(t *top) bool {
+	if bytesOf(t.errorV) == nil {
 		return false
 	}
-	if v.Exists("error_codes") {
-		return true
-	}
-	return bytes.HasPrefix(v.GetStringBytes("error_description"), []byte("AADSTS"))
+	return t.errorCodes != nil || bytes.HasPrefix(bytesOf(t.errorDesc), []byte("AADSTS"))
 }
 
-func isEntraSignIn(v *fastjson.Value) bool {
-	if bytes.HasSuffix(v.GetStringBytes("category"), []byte("SignInLogs")) {
+func isEntraSignIn(t *top) bool {
+	if bytes.HasSuffix(bytesOf(t.category), []byte("SignInLogs")) {
 		return true
 	}
-	return v.Exists("status", "errorCode") && v.Exists("appId")
+	return isObject(t.status) && t.status.Exists("errorCode") && t.appID != nil
 }
 
 func (d *Decoder) decodeEntraTokenError(v *fastjson.Value) []classify.Event {
@@ -77,7 +74,9 @@ func (d *Decoder) decodeEntraRecords(v *fastjson.Value) []classify.Event {
 		return d.malformed(rules.SourceEntra, "event hubs envelope: records is not a list")
 	}
 	for _, r := range recs {
-		if r.Type() != fastjson.TypeObject || !isEntraSignIn(r) {
+		var rt top
+		rt.scan(r)
+		if r.Type() != fastjson.TypeObject || !isEntraSignIn(&rt) {
 			ev := d.next(rules.SourceEntra, classify.Malformed)
 			ev.Detail = "event hubs record is not a sign-in log record"
 			continue

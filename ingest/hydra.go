@@ -16,38 +16,68 @@ import (
 // request", http_response.status) is its context. A completed token request
 // with a status below 400 is a success.
 
-func isHydra(v *fastjson.Value) bool {
+func isHydra(t *top) bool {
 	// Kratos and Oathkeeper write the same logrusx records: only Hydra's count.
-	if name := v.GetStringBytes("service_name"); name != nil && !bytes.Contains(bytes.ToLower(name), []byte("hydra")) {
+	if name := bytesOf(t.serviceName); name != nil && !bytes.Contains(name, []byte("Hydra")) && !bytes.Contains(name, []byte("hydra")) {
 		return false
 	}
-	if e := v.Get("error"); e != nil && e.Type() == fastjson.TypeObject && v.Exists("msg") {
+	if isObject(t.errorV) && t.msg != nil {
 		return true
 	}
-	return v.Exists("http_request") && v.Exists("msg")
+	return t.httpRequest != nil && t.msg != nil
 }
 
-func (d *Decoder) decodeHydra(v *fastjson.Value) []classify.Event {
-	path := d.symAt(v, "http_request", "path")
-	endpoint := endpointOf(path)
-	if e := v.Get("error"); e != nil && e.Type() == fastjson.TypeObject {
+// hydraReq is what a Hydra record says of its HTTP request.
+type hydraReq struct {
+	path, remote, host []byte
+}
+
+func (r *hydraReq) scan(x *fastjson.Value) {
+	*r = hydraReq{}
+	o, err := x.Object()
+	if err != nil {
+		return
+	}
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "path":
+			r.path = bytesOf(v)
+		case "remote":
+			r.remote = bytesOf(v)
+		case "host":
+			r.host = bytesOf(v)
+		}
+	})
+}
+
+func (d *Decoder) decodeHydra(t *top) []classify.Event {
+	var req hydraReq
+	if t.httpRequest != nil {
+		req.scan(t.httpRequest)
+	}
+	endpoint := endpointOf(d.sym(req.path))
+	if isObject(t.errorV) {
 		if endpoint == "other" {
 			return nil // admin and health APIs are not auth events
 		}
+		e := t.errorV
 		ev := d.next(rules.SourceHydra, classify.Failure)
 		ev.Error = d.symAt(e, "message")
 		ev.Reason = d.symAt(e, "reason")
 		ev.Debug = d.symAt(e, "debug")
 		ev.Status = num(e, "status_code")
 		ev.Endpoint = endpoint
-		d.hydraRequest(ev, v)
+		d.hydraRequest(ev, t, &req)
 		if ev.Error == "" {
 			d.events = d.events[:0]
 			return d.malformed(rules.SourceHydra, "hydra error record without error.message")
 		}
 		return d.events
 	}
-	status := num(v, "http_response", "status")
+	if !isObject(t.httpResponse) {
+		return nil
+	}
+	status := num(t.httpResponse, "status")
 	if status == 0 || endpoint == "" || endpoint == "other" {
 		return nil
 	}
@@ -55,35 +85,34 @@ func (d *Decoder) decodeHydra(v *fastjson.Value) []classify.Event {
 	switch {
 	case status >= 400:
 		ev = d.next(rules.SourceHydra, classify.Context)
-	case status >= 300 && bytes.Contains(v.GetStringBytes("http_response", "headers", "location"), []byte("error=")):
+	case endpoint == "token" && status < 300:
+		ev = d.next(rules.SourceHydra, classify.Success)
+	case status >= 300 && bytes.Contains(t.httpResponse.GetStringBytes("headers", "location"), []byte("error=")):
 		// the redirect that carries an error to the client: the request log
 		// of a failure Hydra logged in its own error record
 		ev = d.next(rules.SourceHydra, classify.Context)
-	case status >= 300 && endpoint == "authorize" && hasParam(v.GetStringBytes("http_response", "headers", "location"), "code"):
+	case status >= 300 && endpoint == "authorize" && hasParam(t.httpResponse.GetStringBytes("headers", "location"), "code"):
 		// the redirect that hands the client its authorization code
-		ev = d.next(rules.SourceHydra, classify.Success)
-	case endpoint == "token" && status < 300:
 		ev = d.next(rules.SourceHydra, classify.Success)
 	default:
 		return nil
 	}
 	ev.Status = status
 	ev.Endpoint = endpoint
-	d.hydraRequest(ev, v)
+	d.hydraRequest(ev, t, &req)
 	return d.events
 }
 
-func (d *Decoder) hydraRequest(ev *classify.Event, v *fastjson.Value) {
-	ev.IP = hostOnly(str(v, "http_request", "remote"))
-	ev.Host = d.symAt(v, "http_request", "host")
-	ev.TraceID = str(v, "otel", "trace_id")
-	if ev.TraceID == "" {
-		ev.TraceID = str(v, "trace_id")
+func (d *Decoder) hydraRequest(ev *classify.Event, t *top, req *hydraReq) {
+	ev.IP = hostOnly(toString(req.remote))
+	ev.Host = d.sym(req.host)
+	if isObject(t.otel) {
+		ev.TraceID = str(t.otel, "trace_id")
+	} else if t.traceID != nil {
+		ev.TraceID = toString(bytesOf(t.traceID))
 	}
-	ev.Time = parseTime(str(v, "time"))
-	if c := d.symAt(v, "client_id"); c != "" {
-		ev.ClientID = c
-	}
+	ev.Time = parseTime(toString(bytesOf(t.time)))
+	ev.ClientID = d.sym(bytesOf(t.clientID))
 }
 
 // Hydra v1 and text-format v2 logs are logfmt:

@@ -358,8 +358,11 @@ func jsonLogger(v *fastjson.Value) []byte {
 	return v.GetStringBytes("log.logger")
 }
 
-func isKeycloakJSONLog(v *fastjson.Value) bool {
-	l := jsonLogger(v)
+func isKeycloakJSONLog(t *top) bool {
+	l := bytesOf(t.loggerName)
+	if l == nil {
+		l = bytesOf(t.logLogger)
+	}
 	return l != nil && (bytes.HasPrefix(l, []byte("org.keycloak")) || bytes.Contains(l, []byte(codeParserLogger)))
 }
 
@@ -386,8 +389,8 @@ func (d *Decoder) decodeKeycloakJSONLog(v *fastjson.Value) []classify.Event {
 	return evs
 }
 
-func isKeycloakPlugin(v *fastjson.Value) bool {
-	return v.Exists("realmId") && v.Exists("type") && jsonLogger(v) == nil
+func isKeycloakPlugin(t *top) bool {
+	return t.realmID != nil && t.typ != nil && t.loggerName == nil && t.logLogger == nil
 }
 
 // decodeKeycloakPlugin decodes a keycloak-kafka event listener record.

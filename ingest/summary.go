@@ -87,7 +87,7 @@ type kv[K comparable] struct {
 	n int
 }
 
-func top[K comparable](m map[K]int, n int, less func(a, b K) bool) []kv[K] {
+func topN[K comparable](m map[K]int, n int, less func(a, b K) bool) []kv[K] {
 	out := make([]kv[K], 0, len(m))
 	for k, c := range m {
 		out = append(out, kv[K]{k, c})
@@ -112,7 +112,7 @@ func (s *Summary) WriteTable(w io.Writer) error {
 		s.Outcomes[classify.Malformed], s.IgnoredLines)
 	if len(s.Sources) > 0 {
 		var parts []string
-		for _, e := range top(s.Sources, 0, func(a, b string) bool { return a < b }) {
+		for _, e := range topN(s.Sources, 0, func(a, b string) bool { return a < b }) {
 			parts = append(parts, fmt.Sprintf("%s %d", e.k, e.n))
 		}
 		fmt.Fprintf(tw, "events by source: %s\n", strings.Join(parts, ", "))
@@ -121,12 +121,12 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	if len(s.Classes) > 0 {
 		fmt.Fprintf(tw, "\nFAILURES BY CLASS\nCOUNT\tCLASS\tOWNER\tFAMILY\tFIX\n")
 		owners := map[string]int{}
-		for _, e := range top(s.Classes, 0, byID) {
+		for _, e := range topN(s.Classes, 0, byID) {
 			owners[e.k.Owner] += e.n
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.n, e.k.ID, e.k.Owner, e.k.Family, truncate(e.k.FixLine(), 100))
 		}
 		fmt.Fprintf(tw, "\nFAILURES BY OWNER\nCOUNT\tOWNER\n")
-		for _, e := range top(owners, 0, func(a, b string) bool { return a < b }) {
+		for _, e := range topN(owners, 0, func(a, b string) bool { return a < b }) {
 			fmt.Fprintf(tw, "%d\t%s\n", e.n, e.k)
 		}
 	}
@@ -138,9 +138,9 @@ func (s *Summary) WriteTable(w io.Writer) error {
 			}
 		}
 		fmt.Fprintf(tw, "\nTOP CLIENTS\nCOUNT\tCLIENT\tTOP CLASSES\n")
-		for _, e := range top(totals, 10, func(a, b string) bool { return a < b }) {
+		for _, e := range topN(totals, 10, func(a, b string) bool { return a < b }) {
 			var parts []string
-			for _, c := range top(s.Clients[e.k], 3, byID) {
+			for _, c := range topN(s.Clients[e.k], 3, byID) {
 				parts = append(parts, fmt.Sprintf("%s %d", c.k.ID, c.n))
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\n", e.n, e.k, strings.Join(parts, ", "))
@@ -151,7 +151,7 @@ func (s *Summary) WriteTable(w io.Writer) error {
 			return
 		}
 		fmt.Fprintf(tw, "\n%s\nCOUNT\tVALUE\n", title)
-		for _, e := range top(m, 10, func(a, b string) bool { return a < b }) {
+		for _, e := range topN(m, 10, func(a, b string) bool { return a < b }) {
 			fmt.Fprintf(tw, "%d\t%s\n", e.n, e.k)
 		}
 	}
