@@ -60,19 +60,8 @@ func (d *Decoder) sym(b []byte) string {
 
 // symAt returns the interned string at keys, or "" (numbers are formatted).
 func (d *Decoder) symAt(v *fastjson.Value, keys ...string) string {
-	x := v.Get(keys...)
-	if x == nil {
-		return ""
-	}
-	switch x.Type() {
-	case fastjson.TypeString:
-		b, _ := x.StringBytes()
-		return d.sym(b)
-	case fastjson.TypeNumber:
-		var buf [24]byte
-		return d.sym(x.MarshalTo(buf[:0]))
-	}
-	return ""
+	var buf [24]byte
+	return d.sym(rawAt(v, buf[:0], keys...))
 }
 
 // NewDecoder returns a decoder for format (FormatAuto or a source).
@@ -213,18 +202,25 @@ func (d *Decoder) guessSource(line []byte) string {
 // str returns the string at keys, or "" (also for JSON null and non-strings;
 // numbers are formatted).
 func str(v *fastjson.Value, keys ...string) string {
+	var buf [24]byte
+	return toString(rawAt(v, buf[:0], keys...))
+}
+
+// rawAt returns the bytes of the string at keys, or the number at keys
+// formatted into buf, or nil.
+func rawAt(v *fastjson.Value, buf []byte, keys ...string) []byte {
 	x := v.Get(keys...)
 	if x == nil {
-		return ""
+		return nil
 	}
 	switch x.Type() {
 	case fastjson.TypeString:
 		b, _ := x.StringBytes()
-		return toString(b)
+		return b
 	case fastjson.TypeNumber:
-		return string(x.MarshalTo(nil))
+		return x.MarshalTo(buf)
 	}
-	return ""
+	return nil
 }
 
 // firstStr returns the first non-empty string among the keys (one level).
