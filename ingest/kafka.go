@@ -1,0 +1,92 @@
+package ingest
+
+import (
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// KafkaConfig says where to consume from and where dead letters go.
+type KafkaConfig struct {
+	Brokers []string
+	Group   string
+	// Topics to consume; each may pin its format as "topic:format".
+	Topics   []string
+	DLQTopic string
+	// MaxBytes is the most a fetch may return per partition.
+	MaxBytes int
+	// MaxWait bounds how long a fetch waits for MinBytes.
+	MaxWait time.Duration
+	TLS     *tls.Config
+}
+
+// SplitTopics parses "topic" and "topic:format" into names and pinned formats.
+func SplitTopics(specs []string) ([]string, map[string]string, error) {
+	var names []string
+	formats := map[string]string{}
+	for _, s := range specs {
+		name, format, pinned := strings.Cut(s, ":")
+		if name == "" {
+			return nil, nil, fmt.Errorf("empty topic name in %q", s)
+		}
+		if pinned {
+			if _, err := NewDecoder(format); err != nil {
+				return nil, nil, fmt.Errorf("topic %s: %w", name, err)
+			}
+			formats[name] = format
+		}
+		names = append(names, name)
+	}
+	return names, formats, nil
+}
+
+// NewKafkaReader returns a consumer-group reader tuned for throughput:
+// explicit commits (CommitInterval 0: CommitMessages is synchronous and
+// only called after a batch is stored), large fetches, a queue that
+// bounds memory while the sink is slow.
+func NewKafkaReader(cfg KafkaConfig, topics []string) (*kafka.Reader, error) {
+	rc := kafka.ReaderConfig{
+		Brokers:        cfg.Brokers,
+		GroupID:        cfg.Group,
+		GroupTopics:    topics,
+		MinBytes:       1,
+		MaxBytes:       cfg.MaxBytes,
+		MaxWait:        cfg.MaxWait,
+		QueueCapacity:  1000,
+		CommitInterval: 0,
+		StartOffset:    kafka.FirstOffset,
+		Dialer:         &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: cfg.TLS},
+	}
+	if rc.MaxBytes <= 0 {
+		rc.MaxBytes = 16 << 20
+	}
+	if rc.MaxWait <= 0 {
+		rc.MaxWait = 250 * time.Millisecond
+	}
+	if err := rc.Validate(); err != nil {
+		return nil, fmt.Errorf("kafka reader config: %w", err)
+	}
+	return kafka.NewReader(rc), nil
+}
+
+// NewDLQWriter returns the writer of the dead-letter topic, or nil when
+// none is configured.
+func NewDLQWriter(cfg KafkaConfig) *kafka.Writer {
+	if cfg.DLQTopic == "" {
+		return nil
+	}
+	w := &kafka.Writer{
+		Addr:         kafka.TCP(cfg.Brokers...),
+		Topic:        cfg.DLQTopic,
+		Balancer:     &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll,
+		BatchTimeout: 10 * time.Millisecond,
+	}
+	if cfg.TLS != nil {
+		w.Transport = &kafka.Transport{TLS: cfg.TLS}
+	}
+	return w
+}

@@ -1,0 +1,413 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/authsift/authsift/classify"
+)
+
+// Fetcher is the Kafka consumer the pipeline reads (kafka-go's *kafka.Reader
+// in a consumer group).
+type Fetcher interface {
+	FetchMessage(ctx context.Context) (kafka.Message, error)
+	CommitMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// HighWaterer is a Sink that knows the highest offset it stored for a
+// partition, so that a replay of stored but uncommitted messages is skipped.
+type HighWaterer interface {
+	HighWater(ctx context.Context, topic string, partition int32) (int64, bool, error)
+}
+
+// MessageWriter takes dead letters (kafka-go's *kafka.Writer).
+type MessageWriter interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// PipelineConfig tunes the pipeline; zero values take the defaults.
+type PipelineConfig struct {
+	// Formats pins the format per topic; topics not listed are auto-detected.
+	Formats         map[string]string
+	BatchRows       int           // flush when this many rows are pending (default 10000)
+	FlushInterval   time.Duration // flush at least this often when rows are pending (default 1s)
+	MaxMessageBytes int           // larger messages go to the dead-letter topic (default 1 MiB)
+	MinBackoff      time.Duration // first retry delay of a failed write (default 100ms)
+	MaxBackoff      time.Duration // longest retry delay (default 30s)
+	Tracker         classify.TrackerConfig
+}
+
+func (c *PipelineConfig) defaults() {
+	if c.BatchRows <= 0 {
+		c.BatchRows = 10000
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = time.Second
+	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = 1 << 20
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = 100 * time.Millisecond
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 30 * time.Second
+	}
+	if c.Tracker.Entries <= 0 {
+		c.Tracker = classify.DefaultTrackerConfig()
+	}
+}
+
+// Pipeline is the service loop: fetch from Kafka, decode and classify,
+// batch, store, then commit the offsets of what was stored. Offsets are
+// committed only after the sink accepted every row up to them
+// (at-least-once); the high-water check and the rows' coordinates make a
+// replay harmless.
+type Pipeline struct {
+	cfg     PipelineConfig
+	fetcher Fetcher
+	sink    Sink
+	dlq     MessageWriter
+	metrics *Metrics
+	logger  *slog.Logger
+	red     *Redactor
+	engine  atomic.Pointer[classify.Engine]
+
+	parts map[partitionKey]*partitionState
+	// the pending batch
+	rows    []Row
+	msgs    []kafka.Message
+	dead    []kafka.Message
+	started time.Time
+	evicted uint64
+}
+
+type partitionKey struct {
+	topic     string
+	partition int
+}
+
+type partitionState struct {
+	stream  *Stream
+	engine  *classify.Engine
+	next    int64 // the offset expected next; another one means a jump (rebalance, restart)
+	hw      int64 // highest offset the sink already holds, -1 if none
+	hwKnown bool
+}
+
+// NewPipeline wires a pipeline. dlq may be nil: undecodable messages are then
+// only stored as malformed rows and counted.
+func NewPipeline(cfg PipelineConfig, engine *classify.Engine, fetcher Fetcher, sink Sink, dlq MessageWriter,
+	metrics *Metrics, red *Redactor, logger *slog.Logger) *Pipeline {
+	cfg.defaults()
+	p := &Pipeline{cfg: cfg, fetcher: fetcher, sink: sink, dlq: dlq, metrics: metrics, red: red,
+		logger: logger.With("component", "pipeline"), parts: map[partitionKey]*partitionState{}}
+	p.engine.Store(engine)
+	return p
+}
+
+// SetEngine swaps the catalog (a reload); correlation state is kept.
+func (p *Pipeline) SetEngine(e *classify.Engine) { p.engine.Store(e) }
+
+// Engine returns the live engine.
+func (p *Pipeline) Engine() *classify.Engine { return p.engine.Load() }
+
+type fetched struct {
+	msg kafka.Message
+	err error
+}
+
+// Run consumes until ctx is done, then stores and commits what it holds
+// within shutdown (a fresh deadline) and returns.
+func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	defer stopFetch()
+	in := make(chan fetched)
+	go func() {
+		for {
+			m, err := p.fetcher.FetchMessage(fetchCtx)
+			select {
+			case in <- fetched{m, err}:
+			case <-fetchCtx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(p.cfg.FlushInterval / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return p.drain(shutdown)
+		case f := <-in:
+			if f.err != nil {
+				if ctx.Err() != nil {
+					return p.drain(shutdown)
+				}
+				return fmt.Errorf("fetch message: %w", f.err)
+			}
+			p.handle(ctx, f.msg)
+			if len(p.rows) >= p.cfg.BatchRows || len(p.msgs) >= 4*p.cfg.BatchRows {
+				if err := p.flush(ctx); err != nil {
+					if ctx.Err() != nil {
+						return p.drain(shutdown)
+					}
+					return err
+				}
+			}
+		case <-tick.C:
+			if len(p.msgs) > 0 && time.Since(p.started) >= p.cfg.FlushInterval {
+				if err := p.flush(ctx); err != nil {
+					if ctx.Err() != nil {
+						return p.drain(shutdown)
+					}
+					return err
+				}
+			}
+		}
+	}
+}
+
+// drain stores and commits the pending batch before an exit.
+func (p *Pipeline) drain(timeout time.Duration) error {
+	if len(p.msgs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := p.flush(ctx); err != nil {
+		return fmt.Errorf("flush at shutdown (%d messages stay uncommitted and will be read again): %w", len(p.msgs), err)
+	}
+	p.logger.Info("flushed at shutdown")
+	return nil
+}
+
+func (p *Pipeline) partition(ctx context.Context, m *kafka.Message) *partitionState {
+	k := partitionKey{m.Topic, m.Partition}
+	st := p.parts[k]
+	engine := p.engine.Load()
+	if st == nil {
+		s, err := NewStream(engine, p.cfg.Formats[m.Topic], p.cfg.Tracker)
+		if err != nil { // formats are validated at start-up; fall back to detection
+			s, _ = NewStream(engine, FormatAuto, p.cfg.Tracker)
+		}
+		st = &partitionState{stream: s, engine: engine, next: -1}
+		p.parts[k] = st
+	}
+	if st.engine != engine {
+		st.stream.Tracker().SetEngine(engine)
+		st.engine = engine
+	}
+	if st.next != m.Offset {
+		st.hwKnown = false // first message, or a jump: ask the sink again
+	}
+	if !st.hwKnown {
+		st.hw = -1
+		if hw, ok := p.sink.(HighWaterer); ok {
+			off, found, err := hw.HighWater(ctx, m.Topic, int32(m.Partition))
+			switch {
+			case err != nil:
+				p.metrics.FlushErrors.WithLabelValues(errorCategory(err)).Inc()
+			case found:
+				st.hw = off
+			}
+			st.hwKnown = err == nil
+		}
+	}
+	st.next = m.Offset + 1
+	return st
+}
+
+func (p *Pipeline) handle(ctx context.Context, m kafka.Message) {
+	if len(p.msgs) == 0 {
+		p.started = time.Now()
+	}
+	p.metrics.Messages.WithLabelValues(m.Topic).Inc()
+	if m.HighWaterMark > 0 {
+		p.metrics.Lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)).Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
+	}
+	st := p.partition(ctx, &m)
+	p.msgs = append(p.msgs, m)
+	if m.Offset <= st.hw {
+		p.metrics.ReplaySkipped.Inc()
+		return
+	}
+	switch {
+	case len(m.Value) > p.cfg.MaxMessageBytes:
+		p.deadLetter(m, "too_large", fmt.Sprintf("message of %d bytes, limit %d", len(m.Value), p.cfg.MaxMessageBytes))
+		return
+	case bytes.IndexByte(m.Value, 0) >= 0 || !utf8.Valid(m.Value):
+		p.deadLetter(m, "binary", "message is not UTF-8 text")
+		return
+	}
+	now := time.Now().UTC()
+	seq := 0
+	dead := false
+	value := m.Value
+	for len(value) > 0 {
+		line := value
+		if i := bytes.IndexByte(value, '\n'); i >= 0 {
+			line, value = value[:i], value[i+1:]
+		} else {
+			value = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		st.stream.Line(seq, line, false, func(r *Record) {
+			if r.Event == nil {
+				return // not an auth event
+			}
+			v := r.Verdict
+			p.metrics.Observe(r.Event, &v)
+			if v.Outcome == classify.Ignored && v.Rule == nil {
+				return
+			}
+			if v.Outcome == classify.Malformed && !dead {
+				dead = true
+				p.deadLetter(m, "malformed", r.Event.Detail)
+			}
+			row := Row{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset, Seq: uint16(seq),
+				IngestTime: now, Event: *r.Event, Verdict: v}
+			if v.Outcome == classify.Failure || v.Outcome == classify.Malformed {
+				row.Raw = p.red.Redact(toString(line[:min(len(line), MaxRawBytes)]))
+			}
+			p.rows = append(p.rows, row)
+			seq++
+		})
+	}
+}
+
+func (p *Pipeline) deadLetter(m kafka.Message, reason, detail string) {
+	p.metrics.DLQ.WithLabelValues(reason).Inc()
+	if p.dlq == nil {
+		return
+	}
+	p.dead = append(p.dead, kafka.Message{Key: m.Key, Value: m.Value, Headers: []kafka.Header{
+		{Key: "authsift-reason", Value: []byte(reason)},
+		{Key: "authsift-detail", Value: []byte(detail)},
+		{Key: "authsift-source-topic", Value: []byte(m.Topic)},
+		{Key: "authsift-source-partition", Value: []byte(strconv.Itoa(m.Partition))},
+		{Key: "authsift-source-offset", Value: []byte(strconv.FormatInt(m.Offset, 10))},
+	}})
+}
+
+// flush stores the pending rows and dead letters, retrying with backoff
+// until they are accepted or ctx ends, then commits the offsets.
+func (p *Pipeline) flush(ctx context.Context) error {
+	start := time.Now()
+	if len(p.dead) > 0 {
+		if err := p.retry(ctx, func() error { return p.dlq.WriteMessages(ctx, p.dead...) }, func(error) { p.metrics.DLQErrors.Inc() }); err != nil {
+			return fmt.Errorf("write dead letters: %w", err)
+		}
+	}
+	if len(p.rows) > 0 {
+		err := p.retry(ctx, func() error { return p.sink.Write(ctx, p.rows) }, func(err error) {
+			p.metrics.FlushErrors.WithLabelValues(errorCategory(err)).Inc()
+		})
+		if err != nil {
+			return fmt.Errorf("store batch: %w", err)
+		}
+		p.metrics.Flushes.Inc()
+		p.metrics.BatchRows.Observe(float64(len(p.rows)))
+		p.metrics.FlushDuration.Observe(time.Since(start).Seconds())
+	}
+	cs := time.Now()
+	if err := p.fetcher.CommitMessages(ctx, p.msgs...); err != nil {
+		// The rows are stored: after a rebalance or restart these messages
+		// are read again and skipped by the high-water check.
+		p.metrics.CommitErrors.Inc()
+		p.logger.Warn("offset commit failed; the batch will be read again and skipped", "err", err, "messages", len(p.msgs))
+	} else {
+		p.metrics.CommitDuration.Observe(time.Since(cs).Seconds())
+	}
+	p.metrics.LastProcessed.Set(float64(time.Now().Unix()))
+	p.updateStateMetrics()
+	clear(p.rows) // drop references to the events' strings
+	p.rows, p.msgs, p.dead = p.rows[:0], p.msgs[:0], p.dead[:0]
+	return nil
+}
+
+func (p *Pipeline) updateStateMetrics() {
+	n, ev := 0, uint64(0)
+	for _, st := range p.parts {
+		n += st.stream.Tracker().Len()
+		ev += st.stream.Tracker().Evicted()
+	}
+	p.metrics.CorrelationState.Set(float64(n))
+	if ev > p.evicted {
+		p.metrics.CorrelationEvict.Add(float64(ev - p.evicted))
+		p.evicted = ev
+	}
+}
+
+// retry calls fn until it succeeds or ctx ends, backing off exponentially.
+func (p *Pipeline) retry(ctx context.Context, fn func() error, failed func(error)) error {
+	backoff := p.cfg.MinBackoff
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil {
+			if attempt > 1 {
+				p.logger.Info("write recovered", "attempts", attempt)
+			}
+			return nil
+		}
+		failed(err)
+		if attempt == 1 || attempt%10 == 0 {
+			p.logger.Warn("write failed; fetching paused, retrying", "err", err, "attempt", attempt, "backoff", backoff)
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+		backoff = min(backoff*2, p.cfg.MaxBackoff)
+	}
+}
+
+// errorCategory maps an error to a closed set of metric label values.
+func errorCategory(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.As(err, &ne):
+		return "network"
+	}
+	s := err.Error()
+	has := func(subs ...string) bool {
+		for _, sub := range subs {
+			if strings.Contains(s, sub) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("connection refused", "EOF", "broken pipe", "connection reset", "no route to host"):
+		return "network"
+	case has("code: 60,", "code: 16,", "code: 47,", "UNKNOWN_TABLE", "NO_SUCH_COLUMN", "Unknown identifier"):
+		return "schema"
+	case has("code: "):
+		return "server"
+	}
+	return "other"
+}

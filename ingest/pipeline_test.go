@@ -1,0 +1,375 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/rules"
+)
+
+// memSink is an in-memory Sink keyed by the rows' coordinates; it counts
+// rows written twice, so a test can prove a replay did not double-store.
+type memSink struct {
+	mu         sync.Mutex
+	rows       map[[4]int64]Row
+	duplicates int
+	failures   int // fail this many writes first
+	writes     int
+}
+
+func newMemSink() *memSink { return &memSink{rows: map[[4]int64]Row{}} }
+
+func key(topic string, r *Row) [4]int64 {
+	var h int64
+	for _, c := range topic {
+		h = h*31 + int64(c)
+	}
+	return [4]int64{h, int64(r.Partition), r.Offset, int64(r.Seq)}
+}
+
+func (s *memSink) Write(_ context.Context, rows []Row) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	if s.failures > 0 {
+		s.failures--
+		return errors.New("dial tcp 127.0.0.1:9000: connect: connection refused")
+	}
+	for i := range rows {
+		k := key(rows[i].Topic, &rows[i])
+		if _, ok := s.rows[k]; ok {
+			s.duplicates++
+		}
+		s.rows[k] = rows[i]
+	}
+	return nil
+}
+
+func (s *memSink) HighWater(_ context.Context, topic string, partition int32) (int64, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	best, found := int64(-1), false
+	for _, r := range s.rows {
+		if r.Topic == topic && r.Partition == partition && r.Offset > best {
+			best, found = r.Offset, true
+		}
+	}
+	return best, found, nil
+}
+
+func (s *memSink) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.rows)
+}
+
+// noCommit forgets commits: a crash between the insert and the commit.
+type noCommit struct{ *kafka.Reader }
+
+func (noCommit) CommitMessages(context.Context, ...kafka.Message) error { return nil }
+
+type harness struct {
+	t       *testing.T
+	brokers []string
+	engine  *classify.Engine
+}
+
+func newHarness(t *testing.T, topics ...string) *harness {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topics...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return &harness{t: t, brokers: c.ListenAddrs(), engine: defaultEngine(t)}
+}
+
+// produce writes one message per line, keyed so that related lines share a partition.
+func (h *harness) produce(topic string, lines [][]byte) {
+	h.t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(h.brokers...), Topic: topic, Balancer: &kafka.Hash{}, BatchSize: 500, BatchTimeout: 5 * time.Millisecond}
+	defer w.Close()
+	msgs := make([]kafka.Message, len(lines))
+	for i, l := range lines {
+		msgs[i] = kafka.Message{Key: []byte(fmt.Sprint(i % 7)), Value: l}
+	}
+	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) reader(group string, topics ...string) *kafka.Reader {
+	h.t.Helper()
+	r, err := NewKafkaReader(KafkaConfig{Brokers: h.brokers, Group: group, MaxWait: 50 * time.Millisecond}, topics)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { r.Close() })
+	return r
+}
+
+type running struct {
+	cancel  context.CancelFunc
+	done    chan error
+	metrics *Metrics
+	reg     *prometheus.Registry
+	p       *Pipeline
+	fetcher Fetcher
+}
+
+func (h *harness) run(f Fetcher, sink Sink, dlq MessageWriter, cfg PipelineConfig) *running {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg, h.engine.Catalog(), 100, nil)
+	if cfg.FlushInterval == 0 {
+		cfg.FlushInterval = 50 * time.Millisecond
+	}
+	cfg.MinBackoff = 5 * time.Millisecond
+	cfg.MaxBackoff = 20 * time.Millisecond
+	p := NewPipeline(cfg, h.engine, f, sink, dlq, m, NewRedactor([]byte("k")), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{cancel: cancel, done: make(chan error, 1), metrics: m, reg: reg, p: p, fetcher: f}
+	go func() { r.done <- p.Run(ctx, 5*time.Second) }()
+	return r
+}
+
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
+	if err := <-r.done; err != nil {
+		t.Fatalf("pipeline: %v", err)
+	}
+	if c, ok := r.fetcher.(io.Closer); ok {
+		c.Close() // leave the group now, not after a session timeout
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// sampleTraffic returns generated lines and how many rows they must give.
+func sampleTraffic(t *testing.T, engine *classify.Engine, n int) ([][]byte, int) {
+	t.Helper()
+	g := NewGenerator(11)
+	var lines [][]byte
+	for len(lines) < n {
+		lines = append(lines, splitLines(g.Append(nil))...)
+	}
+	want := 0
+	var all bytes.Buffer
+	for _, l := range lines {
+		all.Write(l)
+		all.WriteByte('\n')
+	}
+	// Correlation state spans a partition, not the whole input: count
+	// stored rows only, which do not depend on it.
+	err := ClassifyReader(&all, "", engine, FormatAuto, func(r *Record) {
+		if r.Event != nil && (r.Verdict.Outcome != classify.Ignored || r.Verdict.Rule != nil) {
+			want++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines, want
+}
+
+func committed(t *testing.T, brokers []string, group, topic string) int64 {
+	t.Helper()
+	c := &kafka.Client{Addr: kafka.TCP(brokers...)}
+	resp, err := c.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: {0, 1, 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, p := range resp.Topics[topic] {
+		if p.CommittedOffset > 0 {
+			total += p.CommittedOffset
+		}
+	}
+	return total
+}
+
+func TestPipelineStoresThenCommits(t *testing.T) {
+	h := newHarness(t, "auth")
+	lines, want := sampleTraffic(t, h.engine, 3000)
+	h.produce("auth", lines)
+	sink := newMemSink()
+	r := h.run(h.reader("g1", "auth"), sink, nil, PipelineConfig{BatchRows: 500})
+	eventually(t, "every row stored", func() bool { return sink.count() == want })
+	eventually(t, "every offset committed", func() bool { return committed(t, h.brokers, "g1", "auth") == int64(len(lines)) })
+	r.stop(t)
+	if sink.duplicates != 0 {
+		t.Fatalf("%d rows stored twice", sink.duplicates)
+	}
+	failures := testutil.ToFloat64(r.metrics.Events.WithLabelValues("keycloak", "failure")) +
+		testutil.ToFloat64(r.metrics.Events.WithLabelValues("hydra", "failure"))
+	if failures == 0 || testutil.ToFloat64(r.metrics.Flushes) == 0 {
+		t.Fatal("metrics did not move")
+	}
+	if n, _ := testutil.GatherAndCount(r.reg, "authsift_failures_total"); n < 10 {
+		t.Fatalf("only %d failure series", n)
+	}
+}
+
+func TestPipelineReplayAfterCrashIsSkipped(t *testing.T) {
+	h := newHarness(t, "auth")
+	lines, want := sampleTraffic(t, h.engine, 1000)
+	h.produce("auth", lines)
+	sink := newMemSink()
+	// First run stores everything but its commits are lost (killed between insert and commit).
+	r := h.run(noCommit{h.reader("g2", "auth")}, sink, nil, PipelineConfig{BatchRows: 200})
+	eventually(t, "rows stored", func() bool { return sink.count() == want })
+	r.stop(t)
+	if committed(t, h.brokers, "g2", "auth") != 0 {
+		t.Fatal("commits were not suppressed")
+	}
+	// The restart reads everything again: nothing may be stored twice.
+	r = h.run(h.reader("g2", "auth"), sink, nil, PipelineConfig{BatchRows: 200})
+	eventually(t, "replay committed", func() bool { return committed(t, h.brokers, "g2", "auth") == int64(len(lines)) })
+	r.stop(t)
+	if sink.duplicates != 0 {
+		t.Fatalf("replay stored %d rows twice", sink.duplicates)
+	}
+	if got := testutil.ToFloat64(r.metrics.ReplaySkipped); got == 0 {
+		t.Fatal("no message was recognised as replayed")
+	}
+}
+
+func TestPipelineSurvivesSinkOutage(t *testing.T) {
+	h := newHarness(t, "auth")
+	lines, want := sampleTraffic(t, h.engine, 800)
+	h.produce("auth", lines)
+	sink := newMemSink()
+	sink.failures = 6
+	r := h.run(h.reader("g3", "auth"), sink, nil, PipelineConfig{BatchRows: 100})
+	eventually(t, "rows stored after the outage", func() bool { return sink.count() == want })
+	eventually(t, "offsets committed", func() bool { return committed(t, h.brokers, "g3", "auth") == int64(len(lines)) })
+	r.stop(t)
+	if got := testutil.ToFloat64(r.metrics.FlushErrors.WithLabelValues("network")); got != 6 {
+		t.Fatalf("write errors counted %v, want 6", got)
+	}
+	if sink.duplicates != 0 {
+		t.Fatalf("%d duplicates", sink.duplicates)
+	}
+}
+
+func TestPipelinePoisonGoesToDLQ(t *testing.T) {
+	h := newHarness(t, "auth", "auth.dlq")
+	good := []byte(`{"error":"invalid_scope","error_description":"bad scope","endpoint":"/token","status":400,"client_id":"web"}`)
+	poison := [][]byte{
+		{0xff, 0xfe, 0x00, 0x01, 0x02},
+		[]byte(`{"error":"invalid_gr`),
+		bytes.Repeat([]byte("x"), 3000),
+	}
+	h.produce("auth", append(append([][]byte{good}, poison...), good))
+	dlq := NewDLQWriter(KafkaConfig{Brokers: h.brokers, DLQTopic: "auth.dlq"})
+	defer dlq.Close()
+	sink := newMemSink()
+	r := h.run(h.reader("g4", "auth"), sink, dlq, PipelineConfig{BatchRows: 10, MaxMessageBytes: 2048})
+	eventually(t, "offsets committed past the poison", func() bool { return committed(t, h.brokers, "g4", "auth") == 5 })
+	r.stop(t)
+	reasons := map[string]bool{}
+	for p := 0; p < 3; p++ {
+		rp := kafka.NewReader(kafka.ReaderConfig{Brokers: h.brokers, Topic: "auth.dlq", Partition: p, MaxWait: 50 * time.Millisecond})
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			m, err := rp.ReadMessage(ctx)
+			cancel()
+			if err != nil {
+				break
+			}
+			for _, hd := range m.Headers {
+				if hd.Key == "authsift-reason" {
+					reasons[string(hd.Value)] = true
+				}
+			}
+		}
+		rp.Close()
+	}
+	for _, want := range []string{"binary", "malformed", "too_large"} {
+		if !reasons[want] {
+			t.Errorf("no dead letter with reason %s (got %v)", want, reasons)
+		}
+	}
+	failures := 0
+	for _, row := range sink.rows {
+		if row.Verdict.Outcome == classify.Failure {
+			failures++
+		}
+	}
+	if failures != 2 {
+		t.Fatalf("the good messages around the poison gave %d failures, want 2", failures)
+	}
+}
+
+func TestPipelineShutdownFlushes(t *testing.T) {
+	h := newHarness(t, "auth")
+	lines, want := sampleTraffic(t, h.engine, 300)
+	h.produce("auth", lines)
+	sink := newMemSink()
+	r := h.run(h.reader("g5", "auth"), sink, nil, PipelineConfig{BatchRows: 1 << 20, FlushInterval: time.Hour})
+	eventually(t, "all fetched", func() bool {
+		return testutil.ToFloat64(r.metrics.Messages.WithLabelValues("auth")) == float64(len(lines))
+	})
+	if sink.count() != 0 {
+		t.Fatal("flushed before shutdown")
+	}
+	r.stop(t)
+	if sink.count() != want {
+		t.Fatalf("shutdown stored %d rows, want %d", sink.count(), want)
+	}
+	if got := committed(t, h.brokers, "g5", "auth"); got != int64(len(lines)) {
+		t.Fatalf("shutdown committed %d, want %d", got, len(lines))
+	}
+}
+
+func TestPipelineReloadSwapsCatalog(t *testing.T) {
+	h := newHarness(t, "auth")
+	line := []byte(`{"error":"invalid_scope","error_description":"bad scope","endpoint":"/token","status":400,"client_id":"web"}`)
+	h.produce("auth", [][]byte{line})
+	sink := newMemSink()
+	r := h.run(h.reader("g6", "auth"), sink, nil, PipelineConfig{BatchRows: 1})
+	eventually(t, "first row", func() bool { return sink.count() == 1 })
+	files, err := rules.DefaultFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	over := "rules:\n  - id: generic.scope.test_override\n    source: generic\n    class: scope_not_allowed\n    match: {error: invalid_scope, reason: bad scope}\n    ref: test\n"
+	cat, err := rules.Parse(append(files, rules.File{Name: "over.yaml", Data: []byte(over)})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.p.SetEngine(classify.New(cat))
+	h.produce("auth", [][]byte{line})
+	eventually(t, "second row", func() bool { return sink.count() == 2 })
+	r.stop(t)
+	classes := map[string]int{}
+	for _, row := range sink.rows {
+		classes[row.Verdict.Class.ID]++
+	}
+	if classes["scope_not_allowed"] != 1 || len(classes) != 2 {
+		t.Fatalf("classes after reload: %v", classes)
+	}
+}
