@@ -344,11 +344,15 @@ func hostOnly(s string) string {
 	return s
 }
 
-// parseRFC3339 is a fast path for the UTC form most sources write,
-// 2006-01-02T15:04:05[.fraction]Z; anything else goes to time.Parse.
+// parseRFC3339 is a fast path for the forms most sources write:
+// 2006-01-02T15:04:05[.fraction]Z and 2006-01-02 15:04:05[,.]fraction (no
+// zone: UTC); anything else goes to time.Parse.
 func parseRFC3339(s string) (time.Time, bool) {
-	if len(s) < 20 || s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-		s[13] != ':' || s[16] != ':' {
+	end := len(s)
+	if end > 0 && s[end-1] == 'Z' {
+		end--
+	}
+	if end < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
 	num := func(a, b int) (int, bool) {
@@ -372,16 +376,16 @@ func parseRFC3339(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	nsec := 0
-	rest := s[19 : len(s)-1]
-	if rest != "" {
-		if rest[0] != '.' || len(rest) < 2 || len(rest) > 10 {
+	if end > 19 {
+		digits := end - 20
+		if (s[19] != '.' && s[19] != ',') || digits < 1 || digits > 9 {
 			return time.Time{}, false
 		}
-		f, ok := num(20, len(s)-1)
+		f, ok := num(20, end)
 		if !ok {
 			return time.Time{}, false
 		}
-		for i := len(rest) - 1; i < 9; i++ {
+		for i := digits; i < 9; i++ {
 			f *= 10
 		}
 		nsec = f

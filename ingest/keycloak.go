@@ -231,8 +231,8 @@ func finishKeycloak(ev *classify.Event) {
 
 // consolePrefix splits `2024-05-14 09:12:01,124 WARN  [logger] (thread) msg`.
 type consolePrefix struct {
-	time, level, logger, thread string
-	msg                         []byte
+	time                       string
+	level, logger, thread, msg []byte
 }
 
 func splitConsole(line []byte) consolePrefix {
@@ -243,20 +243,40 @@ func splitConsole(line []byte) consolePrefix {
 		p.msg = line
 		return p
 	}
-	head := strings.Fields(string(line[:lb]))
-	if n := len(head); n > 0 {
-		p.level = head[n-1]
-		if n >= 3 {
-			p.time = head[n-3] + " " + head[n-2]
-		} else if n == 2 {
-			p.time = head[0]
+	// head is "[date ]time LEVEL " possibly behind a container prefix
+	var words [4][]byte
+	n := 0
+	for f := line[:lb]; len(f) > 0; {
+		f = bytes.TrimLeft(f, " ")
+		if len(f) == 0 {
+			break
+		}
+		end := bytes.IndexByte(f, ' ')
+		if end < 0 {
+			end = len(f)
+		}
+		if n == len(words) {
+			copy(words[:], words[1:])
+			n--
+		}
+		words[n] = f[:end]
+		n++
+		f = f[end:]
+	}
+	if n > 0 {
+		p.level = words[n-1]
+		switch {
+		case n >= 3:
+			p.time = string(words[n-3]) + " " + string(words[n-2])
+		case n == 2:
+			p.time = string(words[0])
 		}
 	}
-	p.logger = string(line[lb+1 : rb])
+	p.logger = line[lb+1 : rb]
 	rest := bytes.TrimLeft(line[rb+1:], " ")
 	if len(rest) > 0 && rest[0] == '(' {
 		if e := bytes.IndexByte(rest, ')'); e > 0 {
-			p.thread = string(rest[1:e])
+			p.thread = rest[1:e]
 			rest = bytes.TrimLeft(rest[e+1:], " ")
 		}
 	}
@@ -269,14 +289,14 @@ func splitConsole(line []byte) consolePrefix {
 func (d *Decoder) decodeKeycloakText(line []byte) ([]classify.Event, bool) {
 	if bytes.Contains(line, []byte(codeParserLogger)) || bytes.Contains(line, []byte("already used for userSession")) {
 		p := splitConsole(line)
-		return d.keycloakCodeParser(p.msg, p.thread, p.time), true
+		return d.keycloakCodeParser(p.msg, d.sym(p.thread), p.time), true
 	}
 	i := keycloakEventStart(line)
 	if i < 0 {
 		return nil, false
 	}
 	p := splitConsole(line[:i])
-	return d.keycloakEventKV(line[i:], p.thread, p.time), true
+	return d.keycloakEventKV(line[i:], d.sym(p.thread), p.time), true
 }
 
 // keycloakEventStart finds `type=` of an event record that also has realmId.
