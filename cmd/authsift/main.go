@@ -72,6 +72,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	explainCmd := rulesCmd.Command("explain", "Explain one class: meaning, how to confirm it, how to fix it.")
 	explainClass := explainCmd.Arg("class", "Class id (see `authsift rules list`).").Required().String()
 
+	serve := &serveOptions{}
+	serveCmd := app.Command("serve", "Run the service: Kafka -> classify -> ClickHouse, with /metrics, health and reload endpoints.")
+	serve.flags(serveCmd)
+
+	mig := &migrateOptions{}
+	migrateCmd := app.Command("migrate", "Create or upgrade the ClickHouse schema (or print its DDL).")
+	mig.ch.flags(migrateCmd, false)
+	migrateCmd.Flag("print", "Print the DDL for 'modern' servers or a server version (e.g. 18.16.1) instead of applying it.").
+		PlaceHolder("modern|VERSION").StringVar(&mig.print)
+
 	gen := &genOptions{}
 	genCmd := app.Command("gen", "Write realistic mixed-source auth-server log lines to stdout (for demos and benchmarks).")
 	genCmd.Flag("lines", "Number of lines to write (0: see --bytes).").Default("1000").IntVar(&gen.lines)
@@ -98,6 +108,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		code, err = runRulesList(g, stdout)
 	case explainCmd.FullCommand():
 		code, err = runRulesExplain(g, *explainClass, stdout)
+	case serveCmd.FullCommand():
+		code, err = runServe(ctx, g, serve, stderr)
+	case migrateCmd.FullCommand():
+		code, err = runMigrate(ctx, mig, stdout)
 	case genCmd.FullCommand():
 		code, err = runGen(ctx, gen, stdout)
 	}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/authsift/authsift/ingest"
+)
+
+type serveOptions struct {
+	kafkaBrokers []string
+	kafkaGroup   string
+	kafkaTopics  []string
+	kafkaDLQ     string
+	ch           clickhouseOptions
+	migrate      bool
+	retention    time.Duration
+	batchRows    int
+	batchEvery   time.Duration
+	listen       string
+	clientLimit  int
+	clientAllow  []string
+	keyFile      string
+	shutdown     time.Duration
+	logLevel     string
+	logFormat    string
+}
+
+type clickhouseOptions struct {
+	addrs        []string
+	database     string
+	user         string
+	passwordFile string
+	tls          bool
+	tlsCA        string
+	tlsInsecure  bool
+	cluster      string
+}
+
+func (c *clickhouseOptions) flags(cmd *kingpin.CmdClause, required bool) {
+	addr := cmd.Flag("clickhouse.addr", "ClickHouse native-protocol address host:port (repeatable; none: metrics-only).")
+	if required {
+		addr = addr.Required()
+	}
+	addr.PlaceHolder("HOST:9000").StringsVar(&c.addrs)
+	cmd.Flag("clickhouse.database", "ClickHouse database.").Default("authsift").StringVar(&c.database)
+	cmd.Flag("clickhouse.user", "ClickHouse user.").Default("default").StringVar(&c.user)
+	cmd.Flag("clickhouse.password-file", "File holding the ClickHouse password (else $"+ingest.ClickHousePasswordEnv+").").
+		PlaceHolder("FILE").StringVar(&c.passwordFile)
+	cmd.Flag("clickhouse.tls", "Connect to ClickHouse with TLS.").BoolVar(&c.tls)
+	cmd.Flag("clickhouse.tls-ca-file", "CA bundle that signs the ClickHouse certificate.").PlaceHolder("FILE").StringVar(&c.tlsCA)
+	cmd.Flag("clickhouse.tls-insecure-skip-verify", "Do not verify the ClickHouse certificate (testing only).").BoolVar(&c.tlsInsecure)
+	cmd.Flag("clickhouse.cluster", "ClickHouse cluster: migrations ON CLUSTER, replicated tables behind a Distributed table.").
+		StringVar(&c.cluster)
+}
+
+func (c *clickhouseOptions) config() *ingest.ClickHouseConfig {
+	if len(c.addrs) == 0 {
+		return nil
+	}
+	return &ingest.ClickHouseConfig{Addrs: splitList(c.addrs), Database: c.database, User: c.user, PasswordFile: c.passwordFile,
+		TLS: c.tls, TLSCAFile: c.tlsCA, TLSInsecureSkipVerify: c.tlsInsecure, Cluster: c.cluster}
+}
+
+func (o *serveOptions) flags(cmd *kingpin.CmdClause) {
+	cmd.Flag("kafka.brokers", "Kafka bootstrap brokers host:port (repeatable or comma-separated).").
+		Default("localhost:9092").StringsVar(&o.kafkaBrokers)
+	cmd.Flag("kafka.group", "Kafka consumer group: replicas with the same group share the partitions.").
+		Default("authsift").StringVar(&o.kafkaGroup)
+	cmd.Flag("kafka.topic", "Topic to consume, optionally with its format pinned: 'auth-logs' or 'kc-events:keycloak' (repeatable).").
+		Required().StringsVar(&o.kafkaTopics)
+	cmd.Flag("kafka.dlq-topic", "Dead-letter topic for undecodable messages (raw bytes + reason headers); empty: count only.").
+		StringVar(&o.kafkaDLQ)
+	o.ch.flags(cmd, false)
+	cmd.Flag("migrate", "Create or upgrade the ClickHouse schema at start.").BoolVar(&o.migrate)
+	cmd.Flag("retention", "Drop ClickHouse partitions (days) older than this, checked hourly; 0 keeps everything.").
+		Default("0s").DurationVar(&o.retention)
+	cmd.Flag("batch.rows", "Store a batch when it holds this many rows.").Default("10000").IntVar(&o.batchRows)
+	cmd.Flag("batch.interval", "Store a batch at least this often.").Default("1s").DurationVar(&o.batchEvery)
+	cmd.Flag("web.listen-address", "Address of /metrics, /-/healthy, /-/ready and POST /-/reload.").
+		Default(":9866").StringVar(&o.listen)
+	cmd.Flag("metrics.client-limit", "Most client_id values with their own per-client series; the rest are "+ingest.OtherClient+".").
+		Default("200").IntVar(&o.clientLimit)
+	cmd.Flag("metrics.client", "client_id that always gets its own series (repeatable).").StringsVar(&o.clientAllow)
+	cmd.Flag("redact.key-file", "Key for hashing secrets found in logs (default: random per process).").
+		PlaceHolder("FILE").StringVar(&o.keyFile)
+	cmd.Flag("shutdown-timeout", "On SIGTERM: time to store and commit the pending batch.").Default("15s").DurationVar(&o.shutdown)
+	cmd.Flag("log.level", "Log level: debug, info, warn, error.").Default("info").EnumVar(&o.logLevel, "debug", "info", "warn", "error")
+	cmd.Flag("log.format", "Log format: logfmt or json.").Default("logfmt").EnumVar(&o.logFormat, "logfmt", "json")
+}
+
+func splitList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// config turns the flags into the service config.
+func (o *serveOptions) config(g *globalOptions) (ingest.ServiceConfig, error) {
+	cfg := ingest.ServiceConfig{
+		Kafka: ingest.KafkaConfig{Brokers: splitList(o.kafkaBrokers), Group: o.kafkaGroup, Topics: splitList(o.kafkaTopics),
+			DLQTopic: o.kafkaDLQ},
+		ClickHouse:      o.ch.config(),
+		Pipeline:        ingest.PipelineConfig{BatchRows: o.batchRows, FlushInterval: o.batchEvery},
+		RuleFiles:       g.ruleFiles,
+		ListenAddress:   o.listen,
+		Migrate:         o.migrate,
+		Retention:       o.retention,
+		ClientLimit:     o.clientLimit,
+		ClientAllow:     o.clientAllow,
+		ShutdownTimeout: o.shutdown,
+		Version:         version,
+	}
+	if o.batchRows <= 0 || o.batchEvery <= 0 {
+		return cfg, fmt.Errorf("%w: --batch.rows and --batch.interval must be positive", errUsage)
+	}
+	if _, _, err := ingest.SplitTopics(cfg.Kafka.Topics); err != nil {
+		return cfg, fmt.Errorf("%w: --kafka.topic: %v", errUsage, err)
+	}
+	if cfg.ClickHouse != nil {
+		if err := cfg.ClickHouse.Validate(); err != nil {
+			return cfg, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if o.keyFile != "" {
+		key, err := os.ReadFile(o.keyFile)
+		if err != nil {
+			return cfg, fmt.Errorf("read redaction key: %w", err)
+		}
+		cfg.RedactKey = key
+	}
+	return cfg, nil
+}
+
+func runServe(ctx context.Context, g *globalOptions, o *serveOptions, stderr io.Writer) (int, error) {
+	cfg, err := o.config(g)
+	if err != nil {
+		return exitUsage, err
+	}
+	logger := newLogger(stderr, o.logLevel, o.logFormat)
+	svc, err := ingest.NewService(ctx, cfg, logger)
+	if err != nil {
+		return exitFailed, err
+	}
+	defer svc.Close()
+	reload := make(chan struct{}, 1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	logger.Info("starting", "version", version, "topics", strings.Join(cfg.Kafka.Topics, ","), "metrics_only", cfg.ClickHouse == nil)
+	if err := svc.Run(ctx, reload); err != nil {
+		return exitFailed, err
+	}
+	logger.Info("stopped")
+	return exitOK, nil
+}
+
+type migrateOptions struct {
+	ch    clickhouseOptions
+	print string
+}
+
+func runMigrate(ctx context.Context, o *migrateOptions, stdout io.Writer) (int, error) {
+	if o.print != "" {
+		features := ingest.ModernFeatures()
+		if o.print != "modern" {
+			f, err := ingest.FeaturesFor(o.print)
+			if err != nil {
+				return exitUsage, fmt.Errorf("%w: --print takes 'modern' or a server version such as 18.16.1: %v", errUsage, err)
+			}
+			features = f
+		}
+		schema := ingest.Schema{Database: o.ch.database, Cluster: o.ch.cluster, Features: features}
+		fmt.Fprintln(stdout, schema.DDL())
+		return exitOK, nil
+	}
+	cfg := o.ch.config()
+	if cfg == nil {
+		return exitUsage, fmt.Errorf("%w: --clickhouse.addr is required (or --print)", errUsage)
+	}
+	if err := cfg.Validate(); err != nil {
+		return exitUsage, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	ch, err := ingest.OpenClickHouse(ctx, *cfg)
+	if err != nil {
+		return exitFailed, err
+	}
+	defer ch.Close()
+	applied, err := ch.Migrate(ctx)
+	if err != nil {
+		return exitFailed, err
+	}
+	for _, m := range applied {
+		fmt.Fprintf(stdout, "applied %d: %s\n", m.Version, m.Description)
+	}
+	fmt.Fprintf(stdout, "schema of %s is current (server %s)\n", cfg.Database, ch.Version())
+	return exitOK, nil
+}

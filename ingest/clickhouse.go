@@ -1,0 +1,560 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/rules"
+)
+
+// ClickHouse defaults and the environment variable of the password.
+const (
+	DefaultClickHouseDatabase    = "authsift"
+	DefaultClickHouseDialTimeout = 10 * time.Second
+	DefaultClickHouseReadTimeout = 5 * time.Minute
+	// ClickHousePasswordEnv holds the password when no password file is
+	// configured. There is no flag for the password itself: a flag value
+	// shows in ps, in shell history and in unit files.
+	ClickHousePasswordEnv = "AUTHSIFT_CLICKHOUSE_PASSWORD"
+)
+
+// ClickHouseConfig says how to reach ClickHouse.
+type ClickHouseConfig struct {
+	// Addrs are host:port addresses of the native protocol (9000, or 9440
+	// with TLS); the connection fails over in order.
+	Addrs []string
+	// Database holds authsift's tables (default "authsift").
+	Database string
+	// User is the user name (empty: the server's default user).
+	User string
+	// PasswordFile names a file whose content (without a trailing newline) is
+	// the password. When empty the password is $AUTHSIFT_CLICKHOUSE_PASSWORD.
+	PasswordFile string
+
+	// TLS connects with TLS, verifying the server against the system roots
+	// or TLSCAFile.
+	TLS                   bool
+	TLSCAFile             string
+	TLSInsecureSkipVerify bool
+
+	// DialTimeout bounds connecting; ReadTimeout bounds waiting for the server
+	// on a connection (a query or an insert).
+	DialTimeout time.Duration
+	ReadTimeout time.Duration
+
+	// Cluster, when set, is the cluster (remote_servers) the schema is
+	// replicated on: migrations run ON CLUSTER, events are written through a
+	// Distributed table. See migrate.go.
+	Cluster string
+	// TTL, when positive, gives the tables a TTL of that many days on servers
+	// that have TTL, fixed when the tables are created. See Schema.TTL.
+	TTL time.Duration
+
+	// Redactor redacts the free-text event fields (reason, debug,
+	// redirect_uri, detail) before they are stored. Pass the pipeline's, so
+	// the hashes match those in Row.Raw; nil draws a random key.
+	Redactor *Redactor
+}
+
+// plainName says s is letters, digits, _ and the extra bytes, not starting
+// with a digit: Database and Cluster are written into DDL as they are.
+func plainName(s, extra string) bool {
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch == '_', strings.IndexByte(extra, ch) >= 0:
+		case ch >= '0' && ch <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Validate reports a config that cannot work.
+func (c *ClickHouseConfig) Validate() error {
+	var errs []error
+	if len(c.Addrs) == 0 {
+		errs = append(errs, errors.New("clickhouse: no address"))
+	}
+	for _, a := range c.Addrs {
+		if !strings.Contains(a, ":") {
+			errs = append(errs, fmt.Errorf("clickhouse: address %q: want host:port", a))
+		}
+	}
+	if c.Database != "" && !plainName(c.Database, "") {
+		errs = append(errs, fmt.Errorf("clickhouse: database %q: want letters, digits and _, not starting with a digit", c.Database))
+	}
+	if c.Cluster != "" && !plainName(c.Cluster, ".-") {
+		errs = append(errs, fmt.Errorf("clickhouse: cluster %q: want letters, digits, _, . and -, not starting with a digit", c.Cluster))
+	}
+	if !c.TLS && (c.TLSCAFile != "" || c.TLSInsecureSkipVerify) {
+		errs = append(errs, errors.New("clickhouse: TLS CA file or insecure-skip-verify given without TLS"))
+	}
+	if c.DialTimeout < 0 || c.ReadTimeout < 0 || c.TTL < 0 {
+		errs = append(errs, errors.New("clickhouse: negative timeout or TTL"))
+	}
+	return errors.Join(errs...)
+}
+
+// Password returns the password from PasswordFile, else from
+// $AUTHSIFT_CLICKHOUSE_PASSWORD (empty when neither is set).
+func (c *ClickHouseConfig) Password() (string, error) {
+	if c.PasswordFile == "" {
+		return os.Getenv(ClickHousePasswordEnv), nil
+	}
+	b, err := os.ReadFile(c.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("read clickhouse password file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+func (c *ClickHouseConfig) tlsConfig() (*tls.Config, error) {
+	if !c.TLS {
+		return nil, nil
+	}
+	t := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.TLSInsecureSkipVerify} //nolint:gosec // asked for
+	if c.TLSCAFile != "" {
+		pem, err := os.ReadFile(c.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read clickhouse CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("read clickhouse CA file %s: no PEM certificate", c.TLSCAFile)
+		}
+		t.RootCAs = pool
+	}
+	return t, nil
+}
+
+// ClickHouse stores classified events, the catalog and the schema in
+// ClickHouse over the native protocol. It is safe for concurrent use.
+type ClickHouse struct {
+	conn    driver.Conn
+	version string
+	schema  Schema
+	red     *Redactor
+	insert  string
+}
+
+// OpenClickHouse connects, asks the server its version and chooses the
+// schema's features from it. Servers 18.12 to 18.16 get the connection
+// setting allow_experimental_low_cardinality_type = 1, newer ones none.
+func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, error) {
+	if cfg.Database == "" {
+		cfg.Database = DefaultClickHouseDatabase
+	}
+	if cfg.DialTimeout == 0 {
+		cfg.DialTimeout = DefaultClickHouseDialTimeout
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = DefaultClickHouseReadTimeout
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	password, err := cfg.Password()
+	if err != nil {
+		return nil, err
+	}
+	tlsCfg, err := cfg.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	opts := clickhouse.Options{
+		Protocol:    clickhouse.Native,
+		Addr:        cfg.Addrs,
+		Auth:        clickhouse.Auth{Username: cfg.User, Password: password},
+		TLS:         tlsCfg,
+		DialTimeout: cfg.DialTimeout,
+		ReadTimeout: cfg.ReadTimeout,
+		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		ClientInfo: clickhouse.ClientInfo{Products: []struct {
+			Name    string
+			Version string
+		}{{Name: "authsift"}}},
+	}
+
+	// The database may not exist yet (before migrate): connect to the
+	// server's default one and qualify every table.
+	probe, err := clickhouse.Open(&opts)
+	if err != nil {
+		return nil, fmt.Errorf("open clickhouse: %w", err)
+	}
+	var version string
+	if err := probe.QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
+		probe.Close()
+		return nil, fmt.Errorf("query clickhouse version: %w", err)
+	}
+	features, err := FeaturesFor(version)
+	if err != nil {
+		probe.Close()
+		return nil, err
+	}
+
+	settings := clickhouse.Settings{}
+	if features.LowCardinalitySetting {
+		settings["allow_experimental_low_cardinality_type"] = 1
+	}
+	if cfg.Cluster != "" {
+		// Write returns when every shard has the rows, not when they are
+		// queued on the local node.
+		settings["insert_distributed_sync"] = 1
+	}
+	conn := probe
+	if len(settings) > 0 {
+		probe.Close()
+		opts.Settings = settings
+		if conn, err = clickhouse.Open(&opts); err != nil {
+			return nil, fmt.Errorf("open clickhouse: %w", err)
+		}
+	}
+	red := cfg.Redactor
+	if red == nil {
+		red = NewRedactor(nil)
+	}
+	c := &ClickHouse{
+		conn:    conn,
+		version: version,
+		schema:  Schema{Database: cfg.Database, Cluster: cfg.Cluster, Features: features, TTL: cfg.TTL},
+		red:     red,
+	}
+	c.insert = "INSERT INTO " + c.schema.Table(EventsTable) + " (" + strings.Join(c.schema.eventColumnNames(), ", ") + ")"
+	return c, nil
+}
+
+// Version is the server's version().
+func (c *ClickHouse) Version() string { return c.version }
+
+// Schema is the schema for this server.
+func (c *ClickHouse) Schema() Schema { return c.schema }
+
+// Ping checks the server answers.
+func (c *ClickHouse) Ping(ctx context.Context) error {
+	if err := c.conn.Ping(ctx); err != nil {
+		return fmt.Errorf("ping clickhouse: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connections.
+func (c *ClickHouse) Close() error { return c.conn.Close() }
+
+func (s Schema) eventColumnNames() []string {
+	cols := s.eventColumns()
+	names := make([]string, len(cols))
+	for i, col := range cols {
+		names[i] = col.name
+	}
+	return names
+}
+
+// Stored says whether Write stores the row: every failure, success, context
+// and malformed event, and an ignored event only when a rule decided it is a
+// normal step (Verdict.Rule set, the rule's `normal`), so "why was this not
+// counted" has an answer in ClickHouse. An ignored line no rule spoke about
+// (not an auth event) is not stored.
+func Stored(r *Row) bool {
+	return r.Verdict.Outcome != classify.Ignored || r.Verdict.Rule != nil
+}
+
+// Write inserts the rows Stored accepts in one INSERT that names every
+// column. Free-text event fields are redacted; Raw is stored as given (the
+// caller redacted it). An event without a time (or with one outside
+// DateTime's range) takes its ingest time.
+func (c *ClickHouse) Write(ctx context.Context, rows []Row) error {
+	var b eventBatch
+	now := time.Now().UTC()
+	for i := range rows {
+		if Stored(&rows[i]) {
+			b.add(&rows[i], c.red, now)
+		}
+	}
+	if b.n == 0 {
+		return nil
+	}
+	batch, err := c.conn.PrepareBatch(ctx, c.insert)
+	if err != nil {
+		return fmt.Errorf("prepare insert: %w", err)
+	}
+	defer batch.Close()
+	for i, col := range b.columns() {
+		if err := batch.Column(i).Append(col.values); err != nil {
+			return fmt.Errorf("append column %s: %w", col.name, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert batch: %w", err)
+	}
+	return nil
+}
+
+// eventBatch holds the columns of an insert into events.
+type eventBatch struct {
+	n                                             int
+	time, ingestTime                              []time.Time
+	source, outcome, class, family, owner         []string
+	oauthError, rule, decision, evidence          []string
+	typ, err, code, reason, debug                 []string
+	grantType, endpoint, context, hint, detail    []string
+	clientID, userID, sessionID, ip, realm, trace []string
+	redirectURI, host, thread, topic, raw         []string
+	status, seq                                   []uint16
+	partition                                     []int32
+	offset                                        []int64
+}
+
+type batchColumn struct {
+	name   string
+	values any
+}
+
+// columns are in the order of Schema.eventColumns (a test checks it).
+func (b *eventBatch) columns() []batchColumn {
+	return []batchColumn{
+		{"time", b.time},
+		{"source", b.source},
+		{"outcome", b.outcome},
+		{"class", b.class},
+		{"family", b.family},
+		{"owner", b.owner},
+		{"oauth_error", b.oauthError},
+		{"rule", b.rule},
+		{"decision", b.decision},
+		{"evidence", b.evidence},
+		{"type", b.typ},
+		{"error", b.err},
+		{"code", b.code},
+		{"reason", b.reason},
+		{"debug", b.debug},
+		{"grant_type", b.grantType},
+		{"endpoint", b.endpoint},
+		{"status", b.status},
+		{"context", b.context},
+		{"hint", b.hint},
+		{"detail", b.detail},
+		{"client_id", b.clientID},
+		{"user_id", b.userID},
+		{"session_id", b.sessionID},
+		{"ip", b.ip},
+		{"realm", b.realm},
+		{"trace_id", b.trace},
+		{"redirect_uri", b.redirectURI},
+		{"host", b.host},
+		{"thread", b.thread},
+		{"kafka_topic", b.topic},
+		{"kafka_partition", b.partition},
+		{"kafka_offset", b.offset},
+		{"kafka_seq", b.seq},
+		{"ingest_time", b.ingestTime},
+		{"raw", b.raw},
+	}
+}
+
+func (b *eventBatch) add(r *Row, red *Redactor, now time.Time) {
+	ev, v := &r.Event, &r.Verdict
+	ingest := r.IngestTime
+	if ingest.IsZero() {
+		ingest = now
+	}
+	// DateTime's range is 1970 to 2105: a time outside it is not the
+	// event's real time.
+	t := ev.Time
+	if t.Unix() <= 0 || t.Year() > 2105 {
+		t = ingest
+	}
+	var class, family, owner, rule, decision, evidence string
+	if v.Class != nil {
+		class, family, owner = v.Class.ID, v.Class.Family, v.Class.Owner
+	} else if v.Outcome == classify.Failure {
+		class = rules.Unclassified // the engine never does this; keep the row countable
+	}
+	oauthError := v.OAuthError
+	if v.Outcome == classify.Failure && oauthError == "" {
+		oauthError = rules.OtherOAuthError
+	}
+	if v.Rule != nil {
+		rule, decision = v.Rule.ID, v.Decision
+		if v.Decision == classify.Correlated {
+			evidence = ev.Context
+		}
+	}
+	status := ev.Status
+	if status < 0 || status > 0xffff {
+		status = 0
+	}
+	b.n++
+	b.time = append(b.time, t.UTC())
+	b.source = append(b.source, ev.Source)
+	b.outcome = append(b.outcome, v.Outcome.String())
+	b.class = append(b.class, class)
+	b.family = append(b.family, family)
+	b.owner = append(b.owner, owner)
+	b.oauthError = append(b.oauthError, oauthError)
+	b.rule = append(b.rule, rule)
+	b.decision = append(b.decision, decision)
+	b.evidence = append(b.evidence, evidence)
+	b.typ = append(b.typ, ev.Type)
+	b.err = append(b.err, ev.Error)
+	b.code = append(b.code, ev.Code)
+	b.reason = append(b.reason, red.Redact(ev.Reason))
+	b.debug = append(b.debug, red.Redact(ev.Debug))
+	b.grantType = append(b.grantType, ev.GrantType)
+	b.endpoint = append(b.endpoint, ev.Endpoint)
+	b.status = append(b.status, uint16(status))
+	b.context = append(b.context, ev.Context)
+	b.hint = append(b.hint, ev.Hint)
+	b.detail = append(b.detail, red.Redact(ev.Detail))
+	b.clientID = append(b.clientID, ev.ClientID)
+	b.userID = append(b.userID, ev.UserID)
+	b.sessionID = append(b.sessionID, ev.SessionID)
+	b.ip = append(b.ip, ev.IP)
+	b.realm = append(b.realm, ev.Realm)
+	b.trace = append(b.trace, ev.TraceID)
+	b.redirectURI = append(b.redirectURI, red.Redact(ev.RedirectURI))
+	b.host = append(b.host, ev.Host)
+	b.thread = append(b.thread, ev.Thread)
+	b.topic = append(b.topic, r.Topic)
+	b.partition = append(b.partition, r.Partition)
+	b.offset = append(b.offset, r.Offset)
+	b.seq = append(b.seq, r.Seq)
+	b.ingestTime = append(b.ingestTime, ingest.UTC())
+	b.raw = append(b.raw, r.Raw)
+}
+
+// HighWater returns the highest offset stored for the partition (ok false
+// when none is). A pipeline that (re)starts on a partition skips the messages
+// at or below it: a crash between the insert and the Kafka commit then
+// inserts nothing twice, and the rollup stays exact.
+func (c *ClickHouse) HighWater(ctx context.Context, topic string, partition int32) (offset int64, ok bool, err error) {
+	// ORDER BY ... LIMIT 1 rather than max(): current servers read it in
+	// sorting-key order, from the end of the partition's range only.
+	rows, err := c.conn.Query(ctx, "SELECT kafka_offset FROM "+c.schema.Table(EventsTable)+
+		" WHERE kafka_topic = ? AND kafka_partition = ? ORDER BY kafka_offset DESC LIMIT 1", topic, partition)
+	if err != nil {
+		return 0, false, fmt.Errorf("query high water %s/%d: %w", topic, partition, err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&offset); err != nil {
+			return 0, false, fmt.Errorf("query high water %s/%d: %w", topic, partition, err)
+		}
+		ok = true
+	}
+	if err := rows.Err(); err != nil {
+		return 0, false, fmt.Errorf("query high water %s/%d: %w", topic, partition, err)
+	}
+	return offset, ok, nil
+}
+
+// CatalogHash identifies the content of the catalog's classes.
+func CatalogHash(cat *rules.Catalog) string {
+	h := sha256.New()
+	for _, cl := range cat.Classes() {
+		for _, s := range append([]string{cl.ID, cl.Family, cl.Owner, cl.Title, cl.Meaning, cl.Confirm, cl.Fix}, cl.References...) {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+		h.Write([]byte{1})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// classColumns are the columns WriteCatalog fills, in the order of classRow.
+const classColumns = "id, family, owner, title, meaning, confirm, fix, fix_line, references, catalog_hash, updated"
+
+func classRow(cl *rules.Class, hash string, updated time.Time) []any {
+	refs := []string(cl.References)
+	if refs == nil {
+		refs = []string{}
+	}
+	return []any{cl.ID, cl.Family, cl.Owner, cl.Title, cl.Meaning, cl.Confirm, cl.Fix, cl.FixLine(), refs, hash, updated}
+}
+
+// WriteCatalog writes every class of cat to the classes table, replacing the
+// rows of the same ids (ReplacingMergeTree by updated: read it with FINAL).
+// A class a later catalog drops keeps its last row, so old events still join
+// to an explanation; catalog_hash tells which catalog wrote a row.
+func (c *ClickHouse) WriteCatalog(ctx context.Context, cat *rules.Catalog) error {
+	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.schema.Table(ClassesTable)+" ("+classColumns+")")
+	if err != nil {
+		return fmt.Errorf("prepare catalog insert: %w", err)
+	}
+	defer batch.Close()
+	hash, now := CatalogHash(cat), time.Now().UTC()
+	for _, cl := range cat.Classes() {
+		if err := batch.Append(classRow(cl, hash, now)...); err != nil {
+			return fmt.Errorf("append class %s: %w", cl.ID, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert catalog: %w", err)
+	}
+	return nil
+}
+
+// DropPartitionsOlderThan drops the day partitions of events and events_1m
+// whose whole day (UTC) is before cutoff, and returns them as
+// "table/YYYYMMDD". It lists partitions from system.parts (every node's in
+// cluster mode) and drops them with ALTER TABLE ... DROP PARTITION ID, which
+// 18.16 and current servers both have.
+func (c *ClickHouse) DropPartitionsOlderThan(ctx context.Context, cutoff time.Time) ([]string, error) {
+	s := c.schema
+	parts := "system.parts"
+	if s.Cluster != "" {
+		parts = "cluster('" + s.Cluster + "', system.parts)"
+	}
+	tables := s.DataTables()
+	names := make([]any, 0, len(tables)+1)
+	names = append(names, s.Database)
+	for _, t := range tables {
+		names = append(names, strings.TrimPrefix(t, s.Database+"."))
+	}
+	rows, err := c.conn.Query(ctx, "SELECT DISTINCT table, partition_id FROM "+parts+
+		" WHERE database = ? AND active AND table IN (?, ?) ORDER BY table, partition_id", names...)
+	if err != nil {
+		return nil, fmt.Errorf("list partitions: %w", err)
+	}
+	type partition struct{ table, id string }
+	var old []partition
+	for rows.Next() {
+		var p partition
+		if err := rows.Scan(&p.table, &p.id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list partitions: %w", err)
+		}
+		day, err := time.Parse("20060102", p.id)
+		if err != nil {
+			continue // not a day partition: not ours to drop
+		}
+		if !day.AddDate(0, 0, 1).After(cutoff) {
+			old = append(old, p)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list partitions: %w", err)
+	}
+	var dropped []string
+	for _, p := range old {
+		if err := c.conn.Exec(ctx, "ALTER TABLE "+s.Table(p.table)+s.onCluster()+" DROP PARTITION ID '"+p.id+"'"); err != nil {
+			return dropped, fmt.Errorf("drop partition %s of %s: %w", p.id, p.table, err)
+		}
+		dropped = append(dropped, p.table+"/"+p.id)
+	}
+	return dropped, nil
+}

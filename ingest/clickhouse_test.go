@@ -1,0 +1,1007 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/rules"
+)
+
+// The storage tests run against a real ClickHouse server that the test starts
+// (chtest: Debian's 18.16 binary here; AUTHSIFT_TEST_CLICKHOUSE=required in
+// CI) and, for the DDL and queries of current servers, against chdb
+// (TestClickHouseModernOnCHDB).
+
+var _ Sink = (*ClickHouse)(nil)
+var _ HighWaterer = (*ClickHouse)(nil)
+
+const testTopic = "auth"
+
+// sample is one event of the test data with the verdict columns it must be
+// stored with.
+type sample struct {
+	name string
+	ev   classify.Event
+	// the stored verdict columns; stored false: Write skips the row
+	stored                                                bool
+	outcome, class, family, owner, oauthErr, rule, decide string
+	evidence                                              string
+}
+
+// samples covers every kind of stored row: failures with a class and a rule
+// (direct and correlated), an unclassified failure with its raw error, a
+// success, a context line, a malformed line, an ignored step a rule named,
+// and an ignored line no rule spoke about (not stored).
+func samples() []sample {
+	return []sample{
+		{name: "hydra reused code", stored: true, outcome: "failure", class: "code_reused", family: "authorization_code",
+			owner: "client", oauthErr: "invalid_grant", rule: "hydra.code.reused", decide: "direct",
+			ev: classify.Event{Source: "hydra", Outcome: classify.Failure, Error: "invalid_grant",
+				Reason: "The authorization code has already been used.", Debug: "code=SplxlOBeZQQYbYS6WxSbIA",
+				GrantType: "authorization_code", Endpoint: "token", Status: 400, ClientID: "web-app",
+				IP: "203.0.113.7", TraceID: "4bf92f3577b34da6", RedirectURI: "https://app.example/cb", Host: "hydra-0"}},
+		{name: "keycloak reused code, correlated", stored: true, outcome: "failure", class: "code_reused",
+			family: "authorization_code", owner: "client", oauthErr: "invalid_grant",
+			rule: "keycloak.code_to_token.reused", decide: "correlated", evidence: "code_already_used",
+			ev: classify.Event{Source: "keycloak", Outcome: classify.Failure, Type: "CODE_TO_TOKEN_ERROR",
+				Error: "invalid_code", Context: "code_already_used", ClientID: "portal", UserID: "u-42",
+				SessionID: "s-1", Realm: "prod", IP: "198.51.100.2", Thread: "executor-thread-7", GrantType: "authorization_code"}},
+		{name: "entra expired secret", stored: true, outcome: "failure", class: "client_secret_expired",
+			family: "client_auth", owner: "client", oauthErr: "invalid_client", rule: "entra.client.secret_expired",
+			decide: "direct",
+			ev: classify.Event{Source: "entra", Outcome: classify.Failure, Code: "7000222", Error: "invalid_client",
+				Reason: "AADSTS7000222: The provided client secret keys for app '1b3' are expired.", ClientID: "1b3", Status: 401}},
+		{name: "unclassified failure keeps its raw error", stored: true, outcome: "failure", class: "unclassified",
+			family: "-", owner: "operator", oauthErr: "other",
+			ev: classify.Event{Source: "generic", Outcome: classify.Failure, Error: "server_meltdown",
+				Reason: "the token database is on fire", Status: 500, Endpoint: "token"}},
+		{name: "success", stored: true, outcome: "success",
+			ev: classify.Event{Source: "hydra", Outcome: classify.Success, Endpoint: "token", Status: 200,
+				ClientID: "web-app", GrantType: "refresh_token"}},
+		{name: "context line", stored: true, outcome: "context",
+			ev: classify.Event{Source: "keycloak", Outcome: classify.Context, Hint: "code_already_used",
+				Reason:    "Code '0b3c4a47-8f1e' already used for userSession 's-1' and client 'portal'.",
+				SessionID: "s-1", Thread: "executor-thread-7"}},
+		{name: "malformed line", stored: true, outcome: "malformed",
+			ev: classify.Event{Source: "hydra", Outcome: classify.Malformed, Detail: "unterminated JSON after access_token=abc123xyz"}},
+		{name: "ignored step a rule named", stored: true, outcome: "ignored", oauthErr: "", rule: "entra.interaction.account_picker_step",
+			decide: "direct",
+			ev:     classify.Event{Source: "entra", Outcome: classify.Failure, Type: "SignInLogs", Code: "16000"}},
+		{name: "ignored line", stored: false, outcome: "ignored",
+			ev: classify.Event{Source: "generic", Outcome: classify.Ignored}},
+	}
+}
+
+func testEngine(t testing.TB) (*rules.Catalog, *classify.Engine) {
+	t.Helper()
+	cat, err := rules.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat, classify.New(cat)
+}
+
+// sampleRows classifies the samples and gives them consecutive offsets from
+// first on partition 0, one second apart from at; the ignored Entra step
+// shares the message of the Entra failure (an Event Hubs envelope: same
+// offset, seq 1).
+func sampleRows(t testing.TB, engine *classify.Engine, red *Redactor, at time.Time, first int64) []Row {
+	t.Helper()
+	var rows []Row
+	for i, s := range samples() {
+		ev := s.ev
+		ev.Time = at.Add(time.Duration(i) * time.Second)
+		v := engine.Classify(&ev)
+		if v.Outcome.String() != s.outcome {
+			t.Fatalf("%s: outcome %s, the test wants %s (the catalog changed?)", s.name, v.Outcome, s.outcome)
+		}
+		raw := `{"time":"` + ev.Time.Format(time.RFC3339) + `","error":"` + ev.Error + `","code":"SplxlOBeZQQYbYS6WxSbIA"}`
+		r := Row{Topic: testTopic, Partition: 0, Offset: first + int64(i), IngestTime: at.Add(time.Minute),
+			Raw: red.Redact(raw), Event: ev, Verdict: v}
+		if s.name == "ignored step a rule named" {
+			r.Offset, r.Seq = first+2, 1
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// wantColumns is how row must read back from events, written apart from
+// Write's own mapping.
+func wantColumns(r Row, red *Redactor) map[string]any {
+	ev, v := r.Event, r.Verdict
+	m := map[string]any{
+		"time": ev.Time, "source": ev.Source, "outcome": v.Outcome.String(),
+		"class": "", "family": "", "owner": "", "oauth_error": v.OAuthError, "rule": "", "decision": "", "evidence": "",
+		"type": ev.Type, "error": ev.Error, "code": ev.Code, "reason": red.Redact(ev.Reason), "debug": red.Redact(ev.Debug),
+		"grant_type": ev.GrantType, "endpoint": ev.Endpoint, "status": uint16(ev.Status), "context": ev.Context,
+		"hint": ev.Hint, "detail": red.Redact(ev.Detail), "client_id": ev.ClientID, "user_id": ev.UserID,
+		"session_id": ev.SessionID, "ip": ev.IP, "realm": ev.Realm, "trace_id": ev.TraceID,
+		"redirect_uri": red.Redact(ev.RedirectURI), "host": ev.Host, "thread": ev.Thread,
+		"kafka_topic": r.Topic, "kafka_partition": r.Partition, "kafka_offset": r.Offset, "kafka_seq": r.Seq,
+		"ingest_time": r.IngestTime, "raw": r.Raw,
+	}
+	if v.Class != nil {
+		m["class"], m["family"], m["owner"] = v.Class.ID, v.Class.Family, v.Class.Owner
+	}
+	if v.Outcome == classify.Failure && v.OAuthError == "" {
+		m["oauth_error"] = "other"
+	}
+	if v.Rule != nil {
+		m["rule"], m["decision"] = v.Rule.ID, v.Decision
+		if v.Decision == classify.Correlated {
+			m["evidence"] = ev.Context
+		}
+	}
+	return m
+}
+
+// chEnv is a database on the test server.
+type chEnv struct {
+	srv *chtest.Server
+	ch  *ClickHouse
+	red *Redactor
+	db  string
+}
+
+func newCHEnv(t *testing.T, srv *chtest.Server, db string) *chEnv {
+	t.Helper()
+	red := NewRedactor([]byte("test-key"))
+	ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: db, Redactor: red})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ch.Close() })
+	if _, err := ch.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return &chEnv{srv: srv, ch: ch, red: red, db: db}
+}
+
+// query runs sql over HTTP (TabSeparated).
+func (e *chEnv) query(t *testing.T, sql string) string {
+	t.Helper()
+	out, err := e.srv.Query(t.Context(), strings.ReplaceAll(sql, "{db}", e.db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (e *chEnv) write(t *testing.T, rows []Row) {
+	t.Helper()
+	if err := e.ch.Write(t.Context(), rows); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replayed is rows inserted again later, as after a crash before the commit.
+func replayed(rows []Row) []Row {
+	out := slices.Clone(rows)
+	for i := range out {
+		out[i].IngestTime = out[i].IngestTime.Add(time.Hour)
+	}
+	return out
+}
+
+func TestClickHouse(t *testing.T) {
+	srv := chtest.Start(t)
+	cat, engine := testEngine(t)
+	at := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
+
+	t.Run("open detects the server and its features", func(t *testing.T) {
+		e := newCHEnv(t, srv, "features")
+		want, err := FeaturesFor(e.ch.Version())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.ch.Schema().Features; got != want {
+			t.Errorf("features %+v, want %+v for %s", got, want, e.ch.Version())
+		}
+		if err := e.ch.Ping(t.Context()); err != nil {
+			t.Error(err)
+		}
+		types := e.query(t, "SELECT name, type FROM system.columns WHERE database = '{db}' AND table = 'events' AND name IN ('time', 'class') ORDER BY name")
+		wantTypes := "class\t" + tsvEscape(e.ch.Schema().lc("String")) + "\ntime\t" + tsvEscape(e.ch.Schema().timeType()) + "\n"
+		if types != wantTypes {
+			t.Errorf("column types:\n%s\nwant:\n%s", types, wantTypes)
+		}
+	})
+
+	t.Run("migrate twice is idempotent", func(t *testing.T) {
+		e := newCHEnv(t, srv, "migrate")
+		applied, err := e.ch.Migrate(t.Context())
+		if err != nil || len(applied) != 0 {
+			t.Fatalf("second migrate applied %v, %v; want nothing", applied, err)
+		}
+		got := e.query(t, "SELECT version, description FROM {db}.schema_migrations ORDER BY version")
+		var want strings.Builder
+		for _, m := range e.ch.Schema().Migrations() {
+			want.WriteString(strconv.Itoa(int(m.Version)) + "\t" + m.Description + "\n")
+		}
+		if got != want.String() {
+			t.Errorf("schema_migrations:\n%s\nwant:\n%s", got, want.String())
+		}
+		tables := e.query(t, "SELECT name FROM system.tables WHERE database = '{db}' ORDER BY name")
+		if tables != "classes\nevents\nevents_1m\nevents_1m_mv\nschema_migrations\n" {
+			t.Errorf("tables:\n%s", tables)
+		}
+		// 18.16's system.columns has no position: it lists in table order.
+		cols := strings.Fields(e.query(t, "SELECT name FROM system.columns WHERE database = '{db}' AND table = 'events'"))
+		if want := e.ch.Schema().eventColumnNames(); !slices.Equal(cols, want) {
+			t.Errorf("events columns %v, Write names %v", cols, want)
+		}
+	})
+
+	t.Run("migrate applies only what is missing", func(t *testing.T) {
+		red := NewRedactor(nil)
+		ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "partial", Redactor: red})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ch.Close()
+		for _, st := range ch.schema.Bootstrap() {
+			if err := ch.conn.Exec(t.Context(), st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first := ch.schema.Migrations()[0]
+		for _, st := range first.Statements {
+			if err := ch.conn.Exec(t.Context(), st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ch.recordMigration(t.Context(), first); err != nil {
+			t.Fatal(err)
+		}
+		applied, err := ch.Migrate(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var versions []uint32
+		for _, m := range applied {
+			versions = append(versions, m.Version)
+		}
+		if !slices.Equal(versions, []uint32{2, 3}) {
+			t.Errorf("applied %v, want [2 3]", versions)
+		}
+	})
+
+	t.Run("every column lands as written", func(t *testing.T) {
+		e := newCHEnv(t, srv, "columns")
+		rows := sampleRows(t, engine, e.red, at, 100)
+		e.write(t, rows)
+		got := scanEvents(t, e.ch, "SELECT * FROM "+e.ch.schema.Table(EventsTable)+" ORDER BY kafka_offset, kafka_seq")
+		type stored struct {
+			row Row
+			s   sample
+		}
+		var ss []stored
+		for i, s := range samples() {
+			if s.stored {
+				ss = append(ss, stored{rows[i], s})
+			}
+		}
+		slices.SortStableFunc(ss, func(a, b stored) int {
+			if a.row.Offset != b.row.Offset {
+				return int(a.row.Offset - b.row.Offset)
+			}
+			return int(a.row.Seq) - int(b.row.Seq)
+		})
+		var want []map[string]any
+		var wantSamples []sample
+		for _, x := range ss {
+			want = append(want, wantColumns(x.row, e.red))
+			wantSamples = append(wantSamples, x.s)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d rows stored, want %d", len(got), len(want))
+		}
+		for i, s := range wantSamples {
+			t.Run(s.name, func(t *testing.T) {
+				for col, w := range want[i] {
+					if !sameValue(got[i][col], w) {
+						t.Errorf("%s = %#v, want %#v", col, got[i][col], w)
+					}
+				}
+				if len(got[i]) != len(want[i]) {
+					t.Errorf("%d columns read, %d expected", len(got[i]), len(want[i]))
+				}
+				verdict := map[string]string{"outcome": s.outcome, "class": s.class, "family": s.family, "owner": s.owner,
+					"oauth_error": s.oauthErr, "rule": s.rule, "decision": s.decide, "evidence": s.evidence}
+				for col, w := range verdict {
+					if got[i][col] != w {
+						t.Errorf("%s = %q, want %q", col, got[i][col], w)
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("a replay does not double count", func(t *testing.T) {
+		e := newCHEnv(t, srv, "replay")
+		rows := sampleRows(t, engine, e.red, at, 100)
+		e.write(t, rows)
+		e.write(t, replayed(rows))
+		if got := e.query(t, "SELECT count() FROM {db}.events"); got != "16\n" {
+			t.Errorf("raw rows %q, want 16 (both inserts stored)", got)
+		}
+		for _, q := range dedupQueries() {
+			t.Run(q.name, func(t *testing.T) {
+				if got := e.query(t, q.sql); got != q.want {
+					t.Errorf("%s:\n%s\nwant:\n%s", q.sql, got, q.want)
+				}
+			})
+		}
+	})
+
+	t.Run("high water per partition", func(t *testing.T) {
+		e := newCHEnv(t, srv, "highwater")
+		var rows []Row
+		for _, p := range []struct {
+			topic     string
+			partition int32
+			offset    int64
+		}{{"a", 0, 5}, {"a", 0, 9}, {"a", 0, 7}, {"a", 1, 3}, {"b", 1, 42}} {
+			r := sampleRows(t, engine, e.red, at, p.offset)[4] // the success
+			r.Topic, r.Partition, r.Offset = p.topic, p.partition, p.offset
+			rows = append(rows, r)
+		}
+		e.write(t, rows)
+		for _, c := range []struct {
+			topic     string
+			partition int32
+			offset    int64
+			ok        bool
+		}{{"a", 0, 9, true}, {"a", 1, 3, true}, {"a", 2, 0, false}, {"b", 0, 0, false}, {"b", 1, 42, true}, {"c", 0, 0, false}} {
+			off, ok, err := e.ch.HighWater(t.Context(), c.topic, c.partition)
+			if err != nil || off != c.offset || ok != c.ok {
+				t.Errorf("HighWater(%s, %d) = %d, %v, %v; want %d, %v", c.topic, c.partition, off, ok, err, c.offset, c.ok)
+			}
+		}
+	})
+
+	t.Run("rollup counts per class", func(t *testing.T) {
+		e := newCHEnv(t, srv, "rollup")
+		rows := sampleRows(t, engine, e.red, at, 100)
+		e.write(t, rows[:4])
+		e.write(t, rows[4:]) // two inserts: two rows per key until a merge
+		for _, q := range rollupQueries() {
+			if got := e.query(t, q.sql); got != q.want {
+				t.Errorf("%s: %s:\n%s\nwant:\n%s", q.name, q.sql, got, q.want)
+			}
+		}
+		// The rollup counts inserts: a replay the high-water skip did not
+		// prevent counts twice there (and once in events FINAL).
+		e.write(t, replayed(rows))
+		got := e.query(t, "SELECT class, sum(events) FROM {db}.events_1m WHERE outcome = 'failure' GROUP BY class ORDER BY class")
+		if want := "client_secret_expired\t2\ncode_reused\t4\nunclassified\t2\n"; got != want {
+			t.Errorf("rollup after replay:\n%s\nwant:\n%s", got, want)
+		}
+	})
+
+	t.Run("catalog joins a class to its fix", func(t *testing.T) {
+		e := newCHEnv(t, srv, "catalog")
+		for range 2 { // a reload writes it again
+			if err := e.ch.WriteCatalog(t.Context(), cat); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := e.query(t, "SELECT count() FROM {db}.classes FINAL"), strconv.Itoa(len(cat.Classes()))+"\n"; got != want {
+			t.Errorf("classes FINAL: %s, want %s", got, want)
+		}
+		got := e.query(t, "SELECT catalog_hash, length(references) > 0 FROM {db}.classes FINAL WHERE id = 'code_reused'")
+		if want := CatalogHash(cat) + "\t1\n"; got != want {
+			t.Errorf("code_reused row: %q, want %q", got, want)
+		}
+		e.write(t, sampleRows(t, engine, e.red, at, 100))
+		for _, q := range joinQueries(cat) {
+			if got := e.query(t, q.sql); got != q.want {
+				t.Errorf("%s:\n%s\nwant:\n%s", q.sql, got, q.want)
+			}
+		}
+	})
+
+	t.Run("retention drops only old days", func(t *testing.T) {
+		e := newCHEnv(t, srv, "retention")
+		today := time.Now().UTC().Truncate(24 * time.Hour)
+		var rows []Row
+		for i, days := range []int{0, 1, 3, 10} {
+			r := sampleRows(t, engine, e.red, today.AddDate(0, 0, -days).Add(12*time.Hour), 0)[0]
+			r.Offset = int64(i)
+			rows = append(rows, r)
+		}
+		e.write(t, rows)
+		cutoff := today.AddDate(0, 0, -1).Add(6 * time.Hour) // mid-day: that day stays
+		dropped, err := e.ch.DropPartitionsOlderThan(t.Context(), cutoff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		day := func(d int) string { return today.AddDate(0, 0, -d).Format("20060102") }
+		want := []string{"events/" + day(10), "events/" + day(3), "events_1m/" + day(10), "events_1m/" + day(3)}
+		if !slices.Equal(dropped, want) {
+			t.Errorf("dropped %v, want %v", dropped, want)
+		}
+		for _, table := range []string{"events", "events_1m"} {
+			col := map[string]string{"events": "time", "events_1m": "minute"}[table]
+			got := e.query(t, "SELECT toYYYYMMDD("+col+") AS d, count() FROM {db}."+table+" GROUP BY d ORDER BY d")
+			if want := day(1) + "\t1\n" + day(0) + "\t1\n"; got != want {
+				t.Errorf("%s after retention:\n%s\nwant:\n%s", table, got, want)
+			}
+		}
+		if again, err := e.ch.DropPartitionsOlderThan(t.Context(), cutoff); err != nil || len(again) != 0 {
+			t.Errorf("second drop: %v, %v; want nothing", again, err)
+		}
+	})
+
+	t.Run("no secret lands", func(t *testing.T) {
+		e := newCHEnv(t, srv, "secrets")
+		secrets := []string{"SplxlOBeZQQYbYS6WxSbIA", "0b3c4a47-8f1e", "abc123xyz", "s3cr3t-value",
+			"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl", "mF_9.B5f-4.1JqM"}
+		line := "POST /token code=SplxlOBeZQQYbYS6WxSbIA&client_secret=s3cr3t-value Authorization: Bearer mF_9.B5f-4.1JqM " +
+			"id_token_hint=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"
+		rows := sampleRows(t, engine, e.red, at, 100)
+		for i := range rows {
+			rows[i].Raw = e.red.Redact(line)
+			rows[i].Event.RedirectURI = "https://app.example/cb?code=SplxlOBeZQQYbYS6WxSbIA"
+		}
+		e.write(t, rows)
+		all := e.query(t, "SELECT * FROM {db}.events")
+		for _, s := range secrets {
+			if strings.Contains(all, s) {
+				t.Errorf("secret %q stored", s)
+			}
+		}
+		// The keyed hash stays, so mentions of one code still match.
+		if h := e.red.Hash("SplxlOBeZQQYbYS6WxSbIA"); strings.Count(all, h) < 3 {
+			t.Errorf("hash %s of the code not kept in raw, debug and redirect_uri", h)
+		}
+	})
+
+	t.Run("password from a file or the environment", func(t *testing.T) {
+		dir := t.TempDir()
+		good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
+		if err := os.WriteFile(good, []byte(chtest.Password+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(bad, []byte("wrong\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name, file, env string
+			ok              bool
+		}{
+			{"file", good, "", true},
+			{"file wins over env", good, "wrong", true},
+			{"env", "", chtest.Password, true},
+			{"wrong file", bad, chtest.Password, false},
+			{"wrong env", "", "wrong", false},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				t.Setenv(ClickHousePasswordEnv, c.env)
+				ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, User: chtest.User, PasswordFile: c.file})
+				if err == nil {
+					err = ch.Ping(t.Context())
+					ch.Close()
+				}
+				if (err == nil) != c.ok {
+					t.Errorf("err = %v, want ok %v", err, c.ok)
+				}
+			})
+		}
+	})
+
+	t.Run("TLS", func(t *testing.T) {
+		notPEM := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name string
+			cfg  ClickHouseConfig
+			ok   bool
+		}{
+			{"verified with the CA file", ClickHouseConfig{TLS: true, TLSCAFile: srv.CAFile}, true},
+			{"insecure skip verify", ClickHouseConfig{TLS: true, TLSInsecureSkipVerify: true}, true},
+			{"unknown authority", ClickHouseConfig{TLS: true}, false},
+			{"CA file that is not PEM", ClickHouseConfig{TLS: true, TLSCAFile: notPEM}, false},
+			{"CA file missing", ClickHouseConfig{TLS: true, TLSCAFile: notPEM + ".missing"}, false},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				c.cfg.Addrs, c.cfg.DialTimeout = []string{srv.TLS}, 5*time.Second
+				ch, err := OpenClickHouse(t.Context(), c.cfg)
+				if err == nil {
+					err = ch.Ping(t.Context())
+					ch.Close()
+				}
+				if (err == nil) != c.ok {
+					t.Errorf("err = %v, want ok %v", err, c.ok)
+				}
+			})
+		}
+	})
+
+	t.Run("unreachable server", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		_, err := OpenClickHouse(ctx, ClickHouseConfig{Addrs: []string{"127.0.0.1:1"}, DialTimeout: time.Second})
+		if err == nil {
+			t.Fatal("open of a closed port succeeded")
+		}
+	})
+}
+
+// scanEvents reads every column of every row of query into maps.
+func scanEvents(t *testing.T, ch *ClickHouse, query string) []map[string]any {
+	t.Helper()
+	rows, err := ch.conn.Query(t.Context(), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	types := rows.ColumnTypes()
+	var out []map[string]any
+	for rows.Next() {
+		ptrs := make([]any, len(types))
+		for i, ct := range types {
+			ptrs[i] = reflect.New(ct.ScanType()).Interface()
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]any{}
+		for i, ct := range types {
+			m[ct.Name()] = reflect.ValueOf(ptrs[i]).Elem().Interface()
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameValue(got, want any) bool {
+	if w, ok := want.(time.Time); ok {
+		g, ok := got.(time.Time)
+		return ok && g.Equal(w)
+	}
+	return reflect.DeepEqual(got, want)
+}
+
+// triageQuery is a query of the documented kind with its answer over the
+// sample rows, in TabSeparated format. {db} is the database.
+type triageQuery struct {
+	name, sql, want string
+}
+
+// Over the samples: failures are code_reused x2, client_secret_expired x1 and
+// unclassified x1; stored outcomes ignored 1, failure 4, success 1, context
+// 1, malformed 1.
+const (
+	wantFailuresPerClass = "client_secret_expired\t1\ncode_reused\t2\nunclassified\t1\n"
+	wantPerOutcome       = "ignored\t1\nfailure\t4\nsuccess\t1\ncontext\t1\nmalformed\t1\n"
+)
+
+// dedupQueries count exactly after a replay.
+func dedupQueries() []triageQuery {
+	return []triageQuery{
+		{"failures per class with FINAL",
+			"SELECT class, count() FROM {db}.events FINAL WHERE outcome = 'failure' GROUP BY class ORDER BY class",
+			wantFailuresPerClass},
+		{"failures per class with argMax",
+			"SELECT class, count() FROM (SELECT argMax(class, ingest_time) AS class, argMax(outcome, ingest_time) AS outcome " +
+				"FROM {db}.events GROUP BY kafka_topic, kafka_partition, kafka_offset, kafka_seq) " +
+				"WHERE outcome = 'failure' GROUP BY class ORDER BY class",
+			wantFailuresPerClass},
+		{"events per outcome with FINAL",
+			"SELECT outcome, count() FROM {db}.events FINAL GROUP BY outcome ORDER BY outcome",
+			wantPerOutcome},
+		{"distinct events",
+			"SELECT uniqExact(kafka_topic, kafka_partition, kafka_offset, kafka_seq) FROM {db}.events",
+			"8\n"},
+		{"high water",
+			"SELECT kafka_offset FROM {db}.events WHERE kafka_topic = '" + testTopic + "' AND kafka_partition = 0 " +
+				"ORDER BY kafka_offset DESC LIMIT 1",
+			"106\n"}, // the last stored row: the ignored line at 108 is not stored
+	}
+}
+
+// rollupQueries read events_1m after one insert of the samples.
+func rollupQueries() []triageQuery {
+	return []triageQuery{
+		{"rollup failures per class",
+			"SELECT class, sum(events) FROM {db}.events_1m WHERE outcome = 'failure' GROUP BY class ORDER BY class",
+			wantFailuresPerClass},
+		{"rollup per outcome",
+			"SELECT outcome, sum(events) FROM {db}.events_1m GROUP BY outcome ORDER BY outcome",
+			wantPerOutcome},
+		{"rollup per owner and client",
+			"SELECT owner, client_id, sum(events) FROM {db}.events_1m WHERE outcome = 'failure' GROUP BY owner, client_id ORDER BY owner, client_id",
+			"client\t1b3\t1\nclient\tportal\t1\nclient\tweb-app\t1\noperator\t\t1\n"},
+	}
+}
+
+// joinQueries join the failures to their fix; the form (ANY LEFT JOIN of
+// aliased subqueries, USING) runs on 18.16 and current servers: 18.16 wants
+// ANY or ALL and USING, current servers an alias on a joined subquery.
+func joinQueries(cat *rules.Catalog) []triageQuery {
+	fix := func(id string) string { return tsvEscape(cat.Class(id).FixLine()) }
+	return []triageQuery{
+		{"failures per class with the fix",
+			"SELECT class, fix_line, n FROM (SELECT class, count() AS n FROM {db}.events FINAL WHERE outcome = 'failure' GROUP BY class) AS e " +
+				"ANY LEFT JOIN (SELECT id AS class, fix_line FROM {db}.classes FINAL) AS c USING class ORDER BY n DESC, class",
+			"code_reused\t" + fix("code_reused") + "\t2\n" +
+				"client_secret_expired\t" + fix("client_secret_expired") + "\t1\n" +
+				"unclassified\t" + fix("unclassified") + "\t1\n"},
+	}
+}
+
+func tsvEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "'", `\'`).Replace(s)
+}
+
+func TestSchemaDDL(t *testing.T) {
+	old, err := FeaturesFor("18.16.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		schema Schema
+		has    []string
+		hasNot []string
+	}{
+		{"18.16", Schema{Database: "authsift", Features: old, TTL: 30 * 24 * time.Hour},
+			[]string{"LowCardinality(String)", "DateTime('UTC')", "ENGINE = ReplacingMergeTree()", "PARTITION BY toYYYYMMDD(time)",
+				"ORDER BY (kafka_topic, kafka_partition, kafka_offset, kafka_seq)", "ENGINE = SummingMergeTree(events)",
+				"CREATE MATERIALIZED VIEW IF NOT EXISTS authsift.events_1m_mv\nTO authsift.events_1m"},
+			[]string{"DateTime64", "CODEC", "TTL", "ON CLUSTER", "Replicated", "Distributed"}},
+		{"modern with TTL", Schema{Database: "authsift", Features: ModernFeatures(), TTL: 30 * 24 * time.Hour},
+			[]string{"DateTime64(3, 'UTC') CODEC(Delta, ZSTD)", "raw String CODEC(ZSTD(3))", "TTL toDateTime(time) + INTERVAL 30 DAY",
+				"TTL toDateTime(minute) + INTERVAL 30 DAY", "ttl_only_drop_parts = 1"},
+			[]string{"ON CLUSTER"}},
+		{"modern without TTL", Schema{Database: "authsift", Features: ModernFeatures()},
+			[]string{"CODEC"}, []string{"TTL", "ttl_only_drop_parts"}},
+		{"cluster", Schema{Database: "logs", Cluster: "prod", Features: ModernFeatures()},
+			[]string{"CREATE DATABASE IF NOT EXISTS logs ON CLUSTER `prod`",
+				"CREATE TABLE IF NOT EXISTS logs.events_local ON CLUSTER `prod`",
+				"ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/logs/events_local', '{replica}')",
+				"CREATE TABLE IF NOT EXISTS logs.events ON CLUSTER `prod` AS logs.events_local\nENGINE = Distributed('prod', logs, events_local, cityHash64(kafka_topic, kafka_partition))",
+				"ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/logs/events_1m_local', '{replica}', events)",
+				"CREATE TABLE IF NOT EXISTS logs.events_1m ON CLUSTER `prod` AS logs.events_1m_local\nENGINE = Distributed('prod', logs, events_1m_local)",
+				"CREATE MATERIALIZED VIEW IF NOT EXISTS logs.events_1m_mv ON CLUSTER `prod`\nTO logs.events_1m_local",
+				"FROM logs.events_local\nGROUP BY",
+				"ReplicatedReplacingMergeTree('/clickhouse/tables/all/logs/classes', '{shard}-{replica}', updated)",
+				"ReplicatedReplacingMergeTree('/clickhouse/tables/all/logs/schema_migrations', '{shard}-{replica}')"},
+			nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ddl := strings.Join(c.schema.Statements(), ";\n")
+			full := c.schema.DDL()
+			for _, st := range c.schema.Statements() {
+				if !strings.Contains(full, st+";\n") {
+					t.Errorf("DDL() lacks %s", st)
+				}
+			}
+			for _, s := range c.has {
+				if !strings.Contains(ddl, s) {
+					t.Errorf("DDL lacks %q", s)
+				}
+			}
+			for _, s := range c.hasNot {
+				if strings.Contains(ddl, s) {
+					t.Errorf("DDL has %q", s)
+				}
+			}
+			if c.schema.Cluster != "" {
+				for _, st := range c.schema.Statements() {
+					if !strings.Contains(st, "ON CLUSTER `"+c.schema.Cluster+"`") {
+						t.Errorf("statement without ON CLUSTER:\n%s", st)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestEventColumnsMatchInsert(t *testing.T) {
+	var names []string
+	for _, c := range (&eventBatch{}).columns() {
+		names = append(names, c.name)
+	}
+	for _, f := range []Features{{}, ModernFeatures()} {
+		if want := (Schema{Features: f}).eventColumnNames(); !slices.Equal(names, want) {
+			t.Errorf("insert columns %v\nDDL columns    %v", names, want)
+		}
+	}
+}
+
+func TestFeaturesFor(t *testing.T) {
+	cases := []struct {
+		version string
+		want    Features
+		err     bool
+	}{
+		{"18.16.1", Features{LowCardinality: true, LowCardinalitySetting: true}, false},
+		{"18.10.3", Features{}, false},
+		{"19.17.4.11", Features{LowCardinality: true, Codec: true}, false},
+		{"20.3.21.2", ModernFeatures(), false},
+		{"24.8.4.13", ModernFeatures(), false},
+		{"26.9.2.1", ModernFeatures(), false},
+		{"x", Features{}, true},
+		{"24", Features{}, true},
+	}
+	for _, c := range cases {
+		got, err := FeaturesFor(c.version)
+		if (err != nil) != c.err || got != c.want {
+			t.Errorf("FeaturesFor(%q) = %+v, %v; want %+v, error %v", c.version, got, err, c.want, c.err)
+		}
+	}
+}
+
+func TestClickHouseConfigValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  ClickHouseConfig
+		err  string
+	}{
+		{"ok", ClickHouseConfig{Addrs: []string{"ch:9000"}, Database: "authsift", Cluster: "prod-1.eu"}, ""},
+		{"no address", ClickHouseConfig{}, "no address"},
+		{"address without port", ClickHouseConfig{Addrs: []string{"ch"}}, "want host:port"},
+		{"database with a quote", ClickHouseConfig{Addrs: []string{"ch:9000"}, Database: "a'b"}, "database"},
+		{"database starting with a digit", ClickHouseConfig{Addrs: []string{"ch:9000"}, Database: "1a"}, "database"},
+		{"cluster with a backtick", ClickHouseConfig{Addrs: []string{"ch:9000"}, Cluster: "a`b"}, "cluster"},
+		{"CA without TLS", ClickHouseConfig{Addrs: []string{"ch:9000"}, TLSCAFile: "ca.pem"}, "without TLS"},
+		{"negative timeout", ClickHouseConfig{Addrs: []string{"ch:9000"}, ReadTimeout: -1}, "negative"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.cfg.Validate()
+			if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+				t.Errorf("Validate() = %v, want %q", err, c.err)
+			}
+		})
+	}
+}
+
+// chdbScript runs the steps it reads as JSON on stdin in one chdb session
+// and prints, as JSON, each step's TabSeparated result or error.
+const chdbScript = `
+import json, shutil, sys, tempfile
+import chdb
+from chdb import session
+req = json.load(sys.stdin)
+d = tempfile.mkdtemp()
+s = session.Session(d)
+out = {"version": s.query("SELECT version()", "TSV").bytes().decode().strip(), "steps": []}
+for st in req["steps"]:
+    r = {"name": st["name"]}
+    try:
+        r["tsv"] = s.query(st["sql"], "TSV").bytes().decode()
+    except Exception as e:
+        r["error"] = str(e)
+    out["steps"].append(r)
+s.close()
+shutil.rmtree(d, ignore_errors=True)
+json.dump(out, sys.stdout)
+`
+
+// EnvCHDB gates TestClickHouseModernOnCHDB: unset runs it when python3 can
+// import chdb and skips otherwise, "required" fails instead, "off" skips.
+const EnvCHDB = "AUTHSIFT_TEST_CHDB"
+
+// TestClickHouseModernOnCHDB runs the DDL rendered for current servers
+// (LowCardinality, DateTime64, CODEC, TTL) and the documented queries in
+// chdb, an embedded current ClickHouse, through python3. chdb has no native
+// protocol server, so the rows go in as JSONEachRow built from the same
+// columns Write sends.
+func TestClickHouseModernOnCHDB(t *testing.T) {
+	gate := os.Getenv(EnvCHDB)
+	switch gate {
+	case "", "required":
+	case "off":
+		t.Skipf("%s=off", EnvCHDB)
+	default:
+		t.Fatalf("%s=%q: want unset, required or off", EnvCHDB, gate)
+	}
+	if out, err := exec.Command("python3", "-c", "import chdb").CombinedOutput(); err != nil {
+		if gate == "required" {
+			t.Fatalf("%s=required: python3 cannot import chdb: %v %s (install it with .ci/install-clickhouse)", EnvCHDB, err, out)
+		}
+		t.Skipf("python3 cannot import chdb (%v); set %s=required to fail instead", err, EnvCHDB)
+	}
+
+	cat, engine := testEngine(t)
+	red := NewRedactor([]byte("test-key"))
+	schema := Schema{Database: "authsift", Features: ModernFeatures(), TTL: 30 * 24 * time.Hour}
+	at := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
+	rows := sampleRows(t, engine, red, at, 100)
+	db := func(sql string) string { return strings.ReplaceAll(sql, "{db}", schema.Database) }
+
+	type step struct {
+		Name string `json:"name"`
+		SQL  string `json:"sql"`
+		want *string
+	}
+	var steps []step
+	add := func(name, sql string) { steps = append(steps, step{Name: name, SQL: sql}) }
+	expect := func(q triageQuery) {
+		w := q.want
+		steps = append(steps, step{Name: q.name, SQL: db(q.sql), want: &w})
+	}
+	for i, st := range schema.Statements() {
+		add("ddl "+strconv.Itoa(i+1), st)
+	}
+	for _, m := range schema.Migrations() {
+		add("record migration "+strconv.Itoa(int(m.Version)), "INSERT INTO "+schema.Table(MigrationsTable)+
+			" (version, description, applied) VALUES ("+strconv.Itoa(int(m.Version))+", '"+m.Description+"', now())")
+	}
+	add("insert classes", "INSERT INTO "+schema.Table(ClassesTable)+" FORMAT JSONEachRow\n"+classesJSON(t, cat))
+	add("insert events", "INSERT INTO "+schema.Table(EventsTable)+" FORMAT JSONEachRow\n"+eventsJSON(t, rows, red, schema))
+	for _, q := range rollupQueries() {
+		expect(q)
+	}
+	add("insert events again (replay)", "INSERT INTO "+schema.Table(EventsTable)+" FORMAT JSONEachRow\n"+eventsJSON(t, replayed(rows), red, schema))
+	for _, q := range dedupQueries() {
+		expect(q)
+	}
+	for _, q := range joinQueries(cat) {
+		expect(q)
+	}
+	lowCard := 0
+	for _, c := range schema.eventColumns() {
+		if strings.HasPrefix(c.typ, "LowCardinality(") {
+			lowCard++
+		}
+	}
+	expect(triageQuery{"features in the created table",
+		"SELECT countIf(type = 'DateTime64(3, \\'UTC\\')'), countIf(type LIKE 'LowCardinality%'), countIf(compression_codec != '') > 0 " +
+			"FROM system.columns WHERE database = '{db}' AND table = 'events'",
+		"2\t" + strconv.Itoa(lowCard) + "\t1\n"})
+	expect(triageQuery{"TTL in the created table",
+		"SELECT position(create_table_query, 'TTL toDateTime(time) + toIntervalDay(30)') > 0, position(create_table_query, 'ttl_only_drop_parts = 1') > 0 " +
+			"FROM system.tables WHERE database = '{db}' AND name = 'events'",
+		"1\t1\n"})
+	expect(triageQuery{"partitions listed as DropPartitionsOlderThan does",
+		"SELECT DISTINCT table, partition_id FROM system.parts WHERE database = '{db}' AND active AND table IN ('events', 'events_1m') ORDER BY table, partition_id",
+		partitionsTSV(rows)})
+	for _, p := range strings.Split(strings.TrimSpace(partitionsTSV(rows)), "\n") {
+		table, id, _ := strings.Cut(p, "\t")
+		add("drop partition "+p, "ALTER TABLE "+schema.Table(table)+" DROP PARTITION ID '"+id+"'")
+	}
+	expect(triageQuery{"nothing left after dropping", "SELECT count() FROM {db}.events", "0\n"})
+
+	req, err := json.Marshal(map[string]any{"steps": steps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), "python3", "-c", chdbScript)
+	cmd.Stdin = strings.NewReader(string(req))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3 chdb: %v\n%s", err, stderr.String())
+	}
+	var res struct {
+		Version string `json:"version"`
+		Steps   []struct {
+			Name  string `json:"name"`
+			TSV   string `json:"tsv"`
+			Error string `json:"error"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("chdb answer: %v\n%s", err, out)
+	}
+	t.Logf("chdb ClickHouse %s", res.Version)
+	if len(res.Steps) != len(steps) {
+		t.Fatalf("%d steps answered, %d sent", len(res.Steps), len(steps))
+	}
+	for i, st := range steps {
+		r := res.Steps[i]
+		switch {
+		case r.Error != "":
+			t.Errorf("%s: %s\n%s", st.Name, r.Error, st.SQL)
+		case st.want != nil && r.TSV != *st.want:
+			t.Errorf("%s:\n%s\nwant:\n%s\n%s", st.Name, r.TSV, *st.want, st.SQL)
+		default:
+			t.Logf("ok: %s", st.Name)
+		}
+	}
+}
+
+// eventsJSON renders rows as Write sends them, one JSON object a line.
+func eventsJSON(t *testing.T, rows []Row, red *Redactor, s Schema) string {
+	t.Helper()
+	var b eventBatch
+	for i := range rows {
+		if Stored(&rows[i]) {
+			b.add(&rows[i], red, time.Now())
+		}
+	}
+	cols := b.columns()
+	if names := s.eventColumnNames(); len(names) != len(cols) {
+		t.Fatalf("%d columns in the batch, %d in the DDL", len(cols), len(names))
+	}
+	var out strings.Builder
+	for i := range b.n {
+		obj := map[string]any{}
+		for _, c := range cols {
+			v := reflect.ValueOf(c.values).Index(i).Interface()
+			if tm, ok := v.(time.Time); ok {
+				v = tm.UTC().Format("2006-01-02 15:04:05.000")
+			}
+			obj[c.name] = v
+		}
+		line, err := json.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(line)
+		out.WriteByte('\n')
+	}
+	return out.String()
+}
+
+// classesJSON renders the catalog as WriteCatalog sends it.
+func classesJSON(t *testing.T, cat *rules.Catalog) string {
+	t.Helper()
+	names := strings.Split(classColumns, ", ")
+	var out strings.Builder
+	for _, cl := range cat.Classes() {
+		vals := classRow(cl, CatalogHash(cat), time.Now().UTC())
+		if len(vals) != len(names) {
+			t.Fatalf("classRow has %d values for %d columns", len(vals), len(names))
+		}
+		obj := map[string]any{}
+		for i, n := range names {
+			if tm, ok := vals[i].(time.Time); ok {
+				vals[i] = tm.Format("2006-01-02 15:04:05")
+			}
+			obj[n] = vals[i]
+		}
+		line, err := json.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(line)
+		out.WriteByte('\n')
+	}
+	return out.String()
+}
+
+// partitionsTSV lists the day partitions the stored rows fall in.
+func partitionsTSV(rows []Row) string {
+	days := map[string]bool{}
+	for i := range rows {
+		if Stored(&rows[i]) {
+			days[rows[i].Event.Time.UTC().Format("20060102")] = true
+		}
+	}
+	var ids []string
+	for d := range days {
+		ids = append(ids, d)
+	}
+	slices.Sort(ids)
+	var b strings.Builder
+	for _, table := range []string{"events", "events_1m"} {
+		for _, d := range ids {
+			b.WriteString(table + "\t" + d + "\n")
+		}
+	}
+	return b.String()
+}
