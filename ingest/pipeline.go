@@ -91,6 +91,10 @@ type Pipeline struct {
 	dead    []kafka.Message
 	started time.Time
 	evicted uint64
+	// attempted: a write of the pending batch was tried and failed; it may
+	// have landed all the same (a timeout after the server took the insert),
+	// so the next try first drops what the sink already holds.
+	attempted bool
 }
 
 type partitionKey struct {
@@ -104,6 +108,10 @@ type partitionState struct {
 	next    int64 // the offset expected next; another one means a jump (rebalance, restart)
 	hw      int64 // highest offset the sink already holds, -1 if none
 	hwKnown bool
+	// seen is the highest offset this process has taken into a batch: a
+	// message Kafka delivers again (a rebalance restarts from the committed
+	// offset) is either stored or in the pending batch already.
+	seen int64
 }
 
 // NewPipeline wires a pipeline. dlq may be nil: undecodable messages are then
@@ -205,7 +213,7 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message) *partitionSt
 		if err != nil { // formats are validated at start-up; fall back to detection
 			s, _ = NewStream(engine, FormatAuto, p.cfg.Tracker)
 		}
-		st = &partitionState{stream: s, engine: engine, next: -1}
+		st = &partitionState{stream: s, engine: engine, next: -1, seen: -1}
 		p.parts[k] = st
 	}
 	if st.engine != engine {
@@ -242,10 +250,11 @@ func (p *Pipeline) handle(ctx context.Context, m kafka.Message) {
 	}
 	st := p.partition(ctx, &m)
 	p.msgs = append(p.msgs, m)
-	if m.Offset <= st.hw {
+	if m.Offset <= st.hw || m.Offset <= st.seen {
 		p.metrics.ReplaySkipped.Inc()
 		return
 	}
+	st.seen = m.Offset
 	switch {
 	case len(m.Value) > p.cfg.MaxMessageBytes:
 		p.deadLetter(m, "too_large", fmt.Sprintf("message of %d bytes, limit %d", len(m.Value), p.cfg.MaxMessageBytes))
@@ -316,7 +325,18 @@ func (p *Pipeline) flush(ctx context.Context) error {
 		}
 	}
 	if len(p.rows) > 0 {
-		err := p.retry(ctx, func() error { return p.sink.Write(ctx, p.rows) }, func(err error) {
+		err := p.retry(ctx, func() error {
+			if p.attempted {
+				if err := p.dropStored(ctx); err != nil {
+					return err
+				}
+				if len(p.rows) == 0 {
+					return nil
+				}
+			}
+			p.attempted = true
+			return p.sink.Write(ctx, p.rows)
+		}, func(err error) {
 			p.metrics.FlushErrors.WithLabelValues(errorCategory(err)).Inc()
 		})
 		if err != nil {
@@ -339,6 +359,41 @@ func (p *Pipeline) flush(ctx context.Context) error {
 	p.updateStateMetrics()
 	clear(p.rows) // drop references to the events' strings
 	p.rows, p.msgs, p.dead = p.rows[:0], p.msgs[:0], p.dead[:0]
+	p.attempted = false
+	return nil
+}
+
+// dropStored removes from the pending batch the rows the sink already holds
+// (by the high-water mark of their partition).
+func (p *Pipeline) dropStored(ctx context.Context) error {
+	hw, ok := p.sink.(HighWaterer)
+	if !ok {
+		return nil
+	}
+	marks := map[partitionKey]int64{}
+	kept := p.rows[:0]
+	for _, r := range p.rows {
+		k := partitionKey{r.Topic, int(r.Partition)}
+		mark, known := marks[k]
+		if !known {
+			off, found, err := hw.HighWater(ctx, r.Topic, r.Partition)
+			if err != nil {
+				return err
+			}
+			mark = -1
+			if found {
+				mark = off
+			}
+			marks[k] = mark
+		}
+		if r.Offset > mark {
+			kept = append(kept, r)
+		} else {
+			p.metrics.ReplaySkipped.Inc()
+		}
+	}
+	clear(p.rows[len(kept):])
+	p.rows = kept
 	return nil
 }
 

@@ -27,7 +27,10 @@ type memSink struct {
 	rows       map[[4]int64]Row
 	duplicates int
 	failures   int // fail this many writes first
-	writes     int
+	// lostAcks: store this many batches but report an error (the insert
+	// landed, the answer timed out)
+	lostAcks int
+	writes   int
 }
 
 func newMemSink() *memSink { return &memSink{rows: map[[4]int64]Row{}} }
@@ -54,6 +57,10 @@ func (s *memSink) Write(_ context.Context, rows []Row) error {
 			s.duplicates++
 		}
 		s.rows[k] = rows[i]
+	}
+	if s.lostAcks > 0 {
+		s.lostAcks--
+		return context.DeadlineExceeded
 	}
 	return nil
 }
@@ -272,6 +279,23 @@ func TestPipelineSurvivesSinkOutage(t *testing.T) {
 	}
 	if sink.duplicates != 0 {
 		t.Fatalf("%d duplicates", sink.duplicates)
+	}
+}
+
+func TestPipelineLostAckIsNotStoredTwice(t *testing.T) {
+	h := newHarness(t, "auth")
+	lines, want := sampleTraffic(t, h.engine, 600)
+	h.produce("auth", lines)
+	sink := newMemSink()
+	sink.lostAcks = 3
+	r := h.run(h.reader("g7", "auth"), sink, nil, PipelineConfig{BatchRows: 100})
+	eventually(t, "offsets committed", func() bool { return committed(t, h.brokers, "g7", "auth") == int64(len(lines)) })
+	r.stop(t)
+	if sink.count() != want || sink.duplicates != 0 {
+		t.Fatalf("stored %d rows (want %d), %d of them twice", sink.count(), want, sink.duplicates)
+	}
+	if got := testutil.ToFloat64(r.metrics.FlushErrors.WithLabelValues("timeout")); got != 3 {
+		t.Fatalf("timeouts counted %v, want 3", got)
 	}
 }
 

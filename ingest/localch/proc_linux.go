@@ -1,8 +1,8 @@
-package chtest
+package localch
 
 import "syscall"
 
-// sysProcAttr has the kernel kill the server when the test binary dies.
+// sysProcAttr has the kernel kill the server when the parent process dies.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
