@@ -1,9 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/alecthomas/units"
 
@@ -11,35 +14,91 @@ import (
 )
 
 type genOptions struct {
-	lines int
-	bytes units.Base2Bytes
-	seed  int64
+	lines    int
+	linesSet bool // --lines was given: it applies even with --duration or Kafka output
+	bytes    units.Base2Bytes
+	seed     int64
+	rate     float64
+	duration time.Duration
+
+	kafkaBrokers []string
+	kafkaTopic   string
+
+	scenarios      []string
+	scenarioClient string
+	scenarioAfter  time.Duration
+	scenarioFor    time.Duration
+
+	stderr io.Writer // progress when writing to Kafka (default os.Stderr)
+}
+
+func (o *genOptions) validate() error {
+	switch {
+	case o.lines < 0 || o.bytes < 0:
+		return fmt.Errorf("%w: --lines and --bytes must not be negative", errUsage)
+	case o.rate < 0 || o.duration < 0:
+		return fmt.Errorf("%w: --rate and --duration must not be negative", errUsage)
+	case o.scenarioAfter < 0 || o.scenarioFor < 0:
+		return fmt.Errorf("%w: --scenario.after and --scenario.for must not be negative", errUsage)
+	case o.kafkaTopic != "" && len(genBrokers(o.kafkaBrokers)) == 0:
+		return fmt.Errorf("%w: --kafka.topic needs --kafka.brokers", errUsage)
+	}
+	return nil
+}
+
+// genBrokers splits repeated and comma-separated broker lists.
+func genBrokers(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// run turns the flags into the generator run: --bytes overrides --lines;
+// the --lines default applies only when nothing else ends the run.
+func (o *genOptions) run() ingest.GenRun {
+	r := ingest.GenRun{Bytes: int64(o.bytes), Rate: o.rate, Duration: o.duration}
+	if o.bytes == 0 && (o.linesSet || o.duration == 0 && o.kafkaTopic == "") {
+		r.Lines = int64(o.lines)
+	}
+	return r
 }
 
 func runGen(ctx context.Context, o *genOptions, stdout io.Writer) (int, error) {
-	w := bufio.NewWriterSize(stdout, 256<<10)
-	g := ingest.NewGenerator(o.seed)
-	var written int64
-	var buf []byte
-	for n := 0; ; n++ {
-		if o.bytes > 0 {
-			if written >= int64(o.bytes) {
-				break
-			}
-		} else if n >= o.lines {
-			break
-		}
-		if n%4096 == 0 && ctx.Err() != nil {
-			break
-		}
-		buf = g.Append(buf[:0])
-		buf = append(buf, '\n')
-		if _, err := w.Write(buf); err != nil {
+	if err := o.validate(); err != nil {
+		return exitUsage, err
+	}
+	cfg := ingest.GenConfig{Seed: o.seed, Scenarios: o.scenarios, Client: o.scenarioClient,
+		After: o.scenarioAfter, For: o.scenarioFor}
+	if o.kafkaTopic != "" || o.rate > 0 {
+		cfg.Clock = time.Now // live traffic: lines carry the time they are sent
+	}
+	g, err := ingest.NewScenarioGenerator(cfg)
+	if err != nil {
+		return exitUsage, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	run := o.run()
+	if o.kafkaTopic == "" {
+		if _, err := g.Generate(ctx, stdout, run); err != nil {
 			return exitIOError, err
 		}
-		written += int64(len(buf))
+		return exitOK, nil
 	}
-	if err := w.Flush(); err != nil {
+	run.Progress = o.stderr
+	if run.Progress == nil {
+		run.Progress = os.Stderr
+	}
+	w := ingest.NewGenKafkaWriter(genBrokers(o.kafkaBrokers), o.kafkaTopic)
+	_, err = g.Produce(ctx, w, run)
+	if cerr := w.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close kafka writer: %w", cerr)
+	}
+	if err != nil {
 		return exitIOError, err
 	}
 	return exitOK, nil

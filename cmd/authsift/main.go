@@ -82,11 +82,24 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	migrateCmd.Flag("print", "Print the DDL for 'modern' servers or a server version (e.g. 18.16.1) instead of applying it.").
 		PlaceHolder("modern|VERSION").StringVar(&mig.print)
 
-	gen := &genOptions{}
-	genCmd := app.Command("gen", "Write realistic mixed-source auth-server log lines to stdout (for demos and benchmarks).")
-	genCmd.Flag("lines", "Number of lines to write (0: see --bytes).").Default("1000").IntVar(&gen.lines)
+	gen := &genOptions{stderr: stderr}
+	genCmd := app.Command("gen", "Write realistic mixed-source auth-server log lines to stdout or Kafka, optionally with incident scenarios (demos, rehearsals, benchmarks).")
+	genCmd.Flag("lines", "Number of lines to write (0: no limit); the default 1000 applies only without --duration and --kafka.topic.").
+		Default("1000").IsSetByUser(&gen.linesSet).IntVar(&gen.lines)
 	genCmd.Flag("bytes", "Write lines until this many bytes (e.g. 1GB); overrides --lines.").BytesVar(&gen.bytes)
-	genCmd.Flag("seed", "Random seed (same seed, same output).").Default("1").Int64Var(&gen.seed)
+	genCmd.Flag("seed", "Random seed: same seed, same lines (and same bytes on stdout without --rate).").Default("1").Int64Var(&gen.seed)
+	genCmd.Flag("rate", "Lines per second (0: as fast as possible).").Default("0").Float64Var(&gen.rate)
+	genCmd.Flag("duration", "Stop after this long (0: no limit).").Default("0").DurationVar(&gen.duration)
+	genCmd.Flag("kafka.brokers", "Kafka bootstrap brokers host:port (repeatable or comma-separated).").
+		Default("localhost:9092").StringsVar(&gen.kafkaBrokers)
+	genCmd.Flag("kafka.topic", "Send the lines to this topic instead of stdout: one message per line, keyed so that related lines share a partition.").
+		PlaceHolder("TOPIC").StringVar(&gen.kafkaTopic)
+	genCmd.Flag("scenario", "Incident to layer on the normal traffic (repeatable): baseline, secret-expiry, redirect-deploy, refresh-replay, credential-stuffing, server-outage.").
+		Default(ingest.ScenarioBaseline).EnumsVar(&gen.scenarios, ingest.GenScenarios()...)
+	genCmd.Flag("scenario.client", "Client the scenarios hit.").Default(ingest.DefaultScenarioClient).StringVar(&gen.scenarioClient)
+	genCmd.Flag("scenario.after", "Time into the run when the scenarios start: wall-clock time with --kafka.topic or --rate, else generated time (about 10ms per request).").
+		Default("1m").DurationVar(&gen.scenarioAfter)
+	genCmd.Flag("scenario.for", "How long the scenarios last (0: to the end).").Default("0").DurationVar(&gen.scenarioFor)
 
 	cmd, err := app.Parse(args)
 	if terminated {

@@ -1,0 +1,287 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/authsift/authsift/ingest/chtest"
+)
+
+// TestBenchE2E is `make bench-e2e`: the service binary (AUTHSIFT_BIN) as its
+// own process, reading an in-process kfake cluster and writing to the real
+// ClickHouse server on loopback. Phase 1 pre-fills the topic and measures
+// throughput (per CPU-second of the service and per wall-second) and peak
+// RSS; phase 2 produces at half that rate and measures the time from a
+// message's produce to its rows being queryable. It only runs when
+// AUTHSIFT_BENCH_E2E=1; it reports numbers, it asserts no speed.
+func TestBenchE2E(t *testing.T) {
+	if os.Getenv("AUTHSIFT_BENCH_E2E") != "1" {
+		t.Skip("set AUTHSIFT_BENCH_E2E=1 (make bench-e2e)")
+	}
+	bin := os.Getenv("AUTHSIFT_BIN")
+	if bin == "" {
+		t.Fatal("AUTHSIFT_BIN must name the authsift binary")
+	}
+	lines := 1_000_000
+	if s := os.Getenv("AUTHSIFT_BENCH_LINES"); s != "" {
+		lines, _ = strconv.Atoi(s)
+	}
+	const partitions = 4
+	srv := chtest.Start(t)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, "auth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()
+
+	// Phase 1: pre-fill.
+	start := time.Now()
+	writers := make([]*kafka.Writer, partitions)
+	for p := range writers {
+		writers[p] = &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: "auth", Balancer: fixedPartition(p),
+			BatchSize: 5000, BatchBytes: 16 << 20, BatchTimeout: time.Millisecond}
+		defer writers[p].Close()
+	}
+	g := NewGenerator(42)
+	var bytesIn int64
+	batch := make([][]kafka.Message, partitions)
+	sent := 0
+	for sent < lines {
+		for _, l := range splitLines(g.Append(nil)) {
+			p := sent % partitions
+			batch[p] = append(batch[p], kafka.Message{Value: l})
+			bytesIn += int64(len(l))
+			sent++
+		}
+		if sent%20000 < 4 || sent >= lines {
+			for p := range batch {
+				if len(batch[p]) > 0 {
+					if err := writers[p].WriteMessages(context.Background(), batch[p]...); err != nil {
+						t.Fatal(err)
+					}
+					batch[p] = batch[p][:0]
+				}
+			}
+		}
+	}
+	t.Logf("pre-filled %d messages (%.1f MB) in %s", sent, float64(bytesIn)/1e6, time.Since(start).Round(time.Millisecond))
+
+	port := freeTCPPort(t)
+	cmd := exec.Command(bin, "serve", "--kafka.brokers", strings.Join(brokers, ","), "--kafka.topic", "auth",
+		"--kafka.group", "bench", "--clickhouse.addr", srv.TCP, "--clickhouse.database", "bench", "--migrate",
+		"--batch.rows", "20000", "--batch.interval", "250ms", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port),
+		"--log.level", "warn")
+	logf, _ := os.Create(filepath.Join(t.TempDir(), "serve.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	start = time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	waitCommitted(t, brokers, "bench", int64(sent), partitions, 10*time.Minute)
+	wall := time.Since(start)
+	cpu := procCPU(t, cmd.Process.Pid)
+	rss := procHWM(t, cmd.Process.Pid)
+	rows, _ := srv.Query(context.Background(), "SELECT count() FROM bench.events")
+	rowsN, _ := strconv.Atoi(strings.TrimSpace(rows))
+	perCPU := float64(sent) / cpu.Seconds()
+	t.Logf("phase 1: %d messages (%d rows stored) in %s wall, %s service CPU", sent, rowsN, wall.Round(time.Millisecond), cpu.Round(time.Millisecond))
+	t.Logf("RESULT events_per_cpu_second=%.0f events_per_wall_second=%.0f rows_per_wall_second=%.0f peak_rss_mib=%.1f",
+		perCPU, float64(sent)/wall.Seconds(), float64(rowsN)/wall.Seconds(), float64(rss)/1024)
+
+	// Phase 2: latency at half the measured whole-machine rate. The
+	// producer notes when the last message of each batch was acknowledged;
+	// a poller notes when ClickHouse's highest stored offset per partition
+	// passed it (a partition is processed in order, so everything up to it
+	// is queryable).
+	rate := float64(sent) / wall.Seconds() / 2
+	type mark struct {
+		partition int
+		offset    int64
+		at        time.Time
+	}
+	type observation struct {
+		at     time.Time
+		stored [partitions]int64
+	}
+	var marks []mark
+	var obs []observation
+	stop := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			out, err := srv.Query(context.Background(), "SELECT kafka_partition, max(kafka_offset) FROM bench.events GROUP BY kafka_partition")
+			if err == nil {
+				o := observation{at: time.Now()}
+				for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+					f := strings.Split(l, "\t")
+					if len(f) == 2 {
+						p, _ := strconv.Atoi(f[0])
+						off, _ := strconv.ParseInt(f[1], 10, 64)
+						if p < partitions {
+							o.stored[p] = off
+						}
+					}
+				}
+				obs = append(obs, o)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	next := make([]int64, partitions)
+	for p := range next {
+		next[p] = endOffset(t, brokers, p)
+	}
+	const duration, tick = 20 * time.Second, 50 * time.Millisecond
+	perTick := int(rate * tick.Seconds())
+	phase := time.Now()
+	for time.Since(phase) < duration {
+		t0 := time.Now()
+		for p := range batch {
+			batch[p] = batch[p][:0]
+		}
+		for i := 0; i < perTick; {
+			for _, l := range splitLines(g.Append(nil)) {
+				p := i % partitions
+				batch[p] = append(batch[p], kafka.Message{Value: l})
+				i++
+			}
+		}
+		for p := range batch {
+			if len(batch[p]) == 0 {
+				continue
+			}
+			if err := writers[p].WriteMessages(context.Background(), batch[p]...); err != nil {
+				t.Fatal(err)
+			}
+			next[p] += int64(len(batch[p]))
+			marks = append(marks, mark{p, next[p] - 1, time.Now()})
+		}
+		if d := tick - time.Since(t0); d > 0 {
+			time.Sleep(d)
+		}
+	}
+	produced := time.Since(phase)
+	time.Sleep(5 * time.Second) // let the tail be stored; the poller keeps observing
+	close(stop)
+	<-polled
+	var lat []time.Duration
+	for _, m := range marks {
+		for _, o := range obs {
+			if o.at.After(m.at) && o.stored[m.partition] >= m.offset {
+				lat = append(lat, o.at.Sub(m.at))
+				break
+			}
+		}
+	}
+	if len(lat) == 0 {
+		t.Fatal("no produced batch was observed in clickhouse")
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(f float64) time.Duration { return lat[int(f*float64(len(lat)-1))].Round(time.Millisecond) }
+	t.Logf("phase 2: %.0f messages/s for %s, %d of %d batches observed (the last batch of a partition may end in lines that store nothing)",
+		rate, produced.Round(time.Second), len(lat), len(marks))
+	t.Logf("RESULT latency_p50=%s latency_p99=%s latency_max=%s rate=%.0f/s", q(0.5), q(0.99), lat[len(lat)-1].Round(time.Millisecond), rate)
+	t.Logf("RESULT peak_rss_mib_after_phase2=%.1f", float64(procHWM(t, cmd.Process.Pid))/1024)
+}
+
+type fixedPartition int
+
+func (f fixedPartition) Balance(_ kafka.Message, partitions ...int) int {
+	return partitions[int(f)%len(partitions)]
+}
+
+func freeTCPPort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitCommitted(t *testing.T, brokers []string, group string, want int64, partitions int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	c := &kafka.Client{Addr: kafka.TCP(brokers...)}
+	parts := make([]int, partitions)
+	for i := range parts {
+		parts[i] = i
+	}
+	for {
+		resp, err := c.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{"auth": parts}})
+		if err == nil {
+			var total int64
+			for _, p := range resp.Topics["auth"] {
+				if p.CommittedOffset > 0 {
+					total += p.CommittedOffset
+				}
+			}
+			if total >= want {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not all %d messages committed within %s", want, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func endOffset(t *testing.T, brokers []string, partition int) int64 {
+	conn, err := kafka.DialLeader(context.Background(), "tcp", brokers[0], "auth", partition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	off, err := conn.ReadLastOffset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return off
+}
+
+// procCPU is the user+system CPU time of a process (Linux /proc).
+func procCPU(t *testing.T, pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+}
+
+// procHWM is the peak resident set of a process in KiB.
+func procHWM(t *testing.T, pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			n, _ := strconv.ParseInt(strings.Fields(l)[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
