@@ -82,6 +82,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	migrateCmd.Flag("print", "Print the DDL for 'modern' servers or a server version (e.g. 18.16.1) instead of applying it.").
 		PlaceHolder("modern|VERSION").StringVar(&mig.print)
 
+	demo := &demoOptions{}
+	demoCmd := app.Command("demo", "Run everything on this machine: in-process Kafka, the traffic generator with an incident, "+
+		"the service, and ClickHouse when installed (else metrics-only).")
+	demo.flags(demoCmd)
+
 	gen := &genOptions{stderr: stderr}
 	genCmd := app.Command("gen", "Write realistic mixed-source auth-server log lines to stdout or Kafka, optionally with incident scenarios (demos, rehearsals, benchmarks).")
 	genCmd.Flag("lines", "Number of lines to write (0: no limit); the default 1000 applies only without --duration and --kafka.topic.").
@@ -125,6 +130,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		code, err = runServe(ctx, g, serve, stderr)
 	case migrateCmd.FullCommand():
 		code, err = runMigrate(ctx, mig, stdout)
+	case demoCmd.FullCommand():
+		code, err = runDemo(ctx, g, demo, stdout, stderr)
 	case genCmd.FullCommand():
 		code, err = runGen(ctx, gen, stdout)
 	}

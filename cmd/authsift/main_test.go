@@ -143,3 +143,24 @@ func TestGen(t *testing.T) {
 		t.Fatal("same seed gave different output")
 	}
 }
+
+// TestDemo runs the newcomer's command for a few seconds: in-process Kafka,
+// generator, service and (when installed) a local ClickHouse.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo runs for seconds")
+	}
+	code, out, errs := runCLI(t, "", "demo", "--duration", "6s", "--scenario.after", "1s", "--rate", "1000",
+		"--web.listen-address", "127.0.0.1:0")
+	if code != 0 {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{"in-process Kafka", "ClickHouse:", "Where to look", "demo stopped", "billing-api: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, " 0 failure") {
+		t.Errorf("no failure was classified:\n%s", out)
+	}
+}
