@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 BENCH_OUT ?= out
 
-.PHONY: help build test lint bench bench-file fuzz rules-test golden clean
+.PHONY: help build test lint bench bench-file bench-e2e fuzz rules-test golden demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,13 @@ bench-file: build ## `authsift classify` throughput and peak RSS on generated 25
 	  echo "$$size: $$lines lines: $$(cat $(BENCH_OUT)/time-$$size.txt)"; \
 	  rm -f $(BENCH_OUT)/gen-$$size.log; \
 	done
+
+bench-e2e: build ## the service as its own process: kfake -> authsift serve -> real ClickHouse; throughput, p99 to queryable, peak RSS
+	AUTHSIFT_BENCH_E2E=1 AUTHSIFT_BIN=$(CURDIR)/$(BIN) AUTHSIFT_BENCH_LINES=$${AUTHSIFT_BENCH_LINES:-1000000} \
+	  $(GO) test -count=1 -run TestBenchE2E -v -timeout 30m ./ingest | grep -E 'RESULT|phase|pre-filled|^(ok|FAIL|---)'
+
+demo: build ## run everything on this machine (in-process Kafka, generator, service, local ClickHouse if installed)
+	./$(BIN) demo
 
 clean: ## remove build and benchmark output
 	rm -rf bin $(BENCH_OUT)

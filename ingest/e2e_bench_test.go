@@ -3,7 +3,9 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,7 +54,7 @@ func TestBenchE2E(t *testing.T) {
 	writers := make([]*kafka.Writer, partitions)
 	for p := range writers {
 		writers[p] = &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: "auth", Balancer: fixedPartition(p),
-			BatchSize: 5000, BatchBytes: 16 << 20, BatchTimeout: time.Millisecond}
+			BatchSize: 1000, BatchBytes: 1 << 20, BatchTimeout: time.Millisecond}
 		defer writers[p].Close()
 	}
 	g := NewGenerator(42)
@@ -83,15 +85,32 @@ func TestBenchE2E(t *testing.T) {
 	cmd := exec.Command(bin, "serve", "--kafka.brokers", strings.Join(brokers, ","), "--kafka.topic", "auth",
 		"--kafka.group", "bench", "--clickhouse.addr", srv.TCP, "--clickhouse.database", "bench", "--migrate",
 		"--batch.rows", "20000", "--batch.interval", "250ms", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port),
-		"--log.level", "warn")
-	logf, _ := os.Create(filepath.Join(t.TempDir(), "serve.log"))
+		"--log.level", "info")
+	logPath := filepath.Join(t.TempDir(), "serve.log")
+	logf, _ := os.Create(logPath)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	t.Cleanup(func() {
+		if t.Failed() {
+			data, _ := os.ReadFile(logPath)
+			t.Logf("serve log:\n%s", data)
+			if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port)); err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				for _, l := range strings.Split(string(body), "\n") {
+					if strings.HasPrefix(l, "authsift_") && !strings.HasSuffix(l, " 0") && !strings.Contains(l, "_bucket") {
+						t.Log(l)
+					}
+				}
+			}
+		}
+	})
 	start = time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
-	waitCommitted(t, brokers, "bench", int64(sent), partitions, 10*time.Minute)
+	t.Logf("serve metrics on http://127.0.0.1:%d/metrics", port)
+	waitCommitted(t, brokers, "bench", int64(sent), partitions, benchWait())
 	wall := time.Since(start)
 	cpu := procCPU(t, cmd.Process.Pid)
 	rss := procHWM(t, cmd.Process.Pid)
@@ -284,4 +303,11 @@ func procHWM(t *testing.T, pid int) int64 {
 		}
 	}
 	return 0
+}
+
+func benchWait() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("AUTHSIFT_BENCH_WAIT")); err == nil {
+		return d
+	}
+	return 10 * time.Minute
 }

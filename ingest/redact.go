@@ -5,24 +5,20 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
+	"slices"
 	"strings"
 )
 
 // Redactor replaces secrets (authorization codes, tokens, client secrets,
 // assertions, verifiers, passwords) in text by a keyed hash, so that two
-// mentions of one secret can still be matched without revealing it.
+// mentions of one secret can still be matched without revealing it. It
+// recognises key=value (query strings, form bodies, logfmt, Keycloak
+// events), "key":"value" (JSON), Bearer and Basic credentials, JWTs, and
+// Keycloak's Code '...' warnings. It scans once, without regular
+// expressions: it runs on every stored failure.
 type Redactor struct {
-	key      []byte
-	params   *regexp.Regexp
-	jsonKeys *regexp.Regexp
-	auth     *regexp.Regexp
-	jwt      *regexp.Regexp
-	kcCode   *regexp.Regexp
+	key []byte
 }
-
-const secretKeys = `code|refresh_token|access_token|id_token|id_token_hint|client_secret|client_assertion|assertion|` +
-	`code_verifier|password|device_code|user_code|subject_token|actor_token|token|otp|totp`
 
 // NewRedactor returns a redactor keyed with key; an empty key draws a random
 // one (hashes then differ between runs).
@@ -31,14 +27,7 @@ func NewRedactor(key []byte) *Redactor {
 		key = make([]byte, 32)
 		_, _ = rand.Read(key)
 	}
-	return &Redactor{
-		key:      key,
-		params:   regexp.MustCompile(`(?i)\b(` + secretKeys + `)=([^&\s,"'<>]+)`),
-		jsonKeys: regexp.MustCompile(`(?i)"(` + secretKeys + `)"\s*:\s*"([^"]*)"`),
-		auth:     regexp.MustCompile(`(?i)\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{8,})`),
-		jwt:      regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`),
-		kcCode:   regexp.MustCompile(`(Code ')([^']+)(')`),
-	}
+	return &Redactor{key: key}
 }
 
 // Hash returns the keyed hash that stands for secret.
@@ -48,48 +37,222 @@ func (r *Redactor) Hash(secret string) string {
 	return "<redacted:" + hex.EncodeToString(m.Sum(nil)[:6]) + ">"
 }
 
-// Redact returns s with every secret it recognises replaced by its hash.
-func (r *Redactor) Redact(s string) string {
-	if !mayHoldSecret(s) {
-		return s
+const redactedMark = "<redacted:"
+
+// isSecretKey reports whether a parameter name names a secret.
+func isSecretKey(k string) bool {
+	if len(k) < 3 || len(k) > 16 {
+		return false
 	}
-	s = r.jwt.ReplaceAllStringFunc(s, r.Hash)
-	s = r.replaceGroup(r.auth, s, 2, notAWord)
-	s = r.replaceGroup(r.jsonKeys, s, 2, nil)
-	s = r.replaceGroup(r.params, s, 2, nil)
-	s = r.replaceGroup(r.kcCode, s, 2, nil)
-	return s
+	var buf [16]byte
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(k)]) {
+	case "code", "refresh_token", "access_token", "id_token", "id_token_hint", "client_secret",
+		"client_assertion", "assertion", "code_verifier", "password", "device_code", "user_code", "subject_token",
+		"actor_token", "token", "otp", "totp":
+		return true
+	}
+	return false
 }
 
-func mayHoldSecret(s string) bool {
-	return strings.Contains(s, "=") || strings.Contains(s, "eyJ") || strings.Contains(s, "earer") ||
-		strings.Contains(s, "asic") || strings.Contains(s, "Code '") || strings.Contains(s, `":`)
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '-' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+}
+
+func isTokenByte(c byte) bool {
+	return isIdentByte(c) || c == '.' || c == '~' || c == '+' || c == '/' || c == '='
+}
+
+// span is a byte range of a secret.
+type span struct{ start, end int }
+
+// Redact returns s with every secret it recognises replaced by its hash.
+func (r *Redactor) Redact(s string) string {
+	var buf [8]span
+	spans := buf[:0]
+	add := func(start, end int) {
+		if end > start && !strings.HasPrefix(s[start:], redactedMark) {
+			spans = append(spans, span{start, end})
+		}
+	}
+	// key=value
+	for off := 0; ; {
+		j := strings.IndexByte(s[off:], '=')
+		if j < 0 {
+			break
+		}
+		i := off + j
+		k := i
+		for k > 0 && isIdentByte(s[k-1]) {
+			k--
+		}
+		off = i + 1
+		if isSecretKey(s[k:i]) {
+			start, end := valueAt(s, i+1)
+			add(start, end)
+			off = max(off, end)
+		}
+	}
+	// "key":"value", with optional spaces after the colon
+	for off := 0; ; {
+		j := strings.Index(s[off:], `":`)
+		if j < 0 {
+			break
+		}
+		i := off + j // the closing quote of the key
+		off = i + 2
+		k := strings.LastIndexByte(s[:i], '"')
+		if k < 0 || !isSecretKey(s[k+1:i]) {
+			continue
+		}
+		v := i + 2
+		for v < len(s) && s[v] == ' ' {
+			v++
+		}
+		if v < len(s) && s[v] == '"' {
+			start, end := valueAt(s, v)
+			add(start, end)
+			off = max(off, end)
+		}
+	}
+	// JWTs
+	for off := 0; ; {
+		j := strings.Index(s[off:], "eyJ")
+		if j < 0 {
+			break
+		}
+		i := off + j
+		off = i + 3
+		if i > 0 && isTokenByte(s[i-1]) {
+			continue
+		}
+		if end := jwtEnd(s, i); end > 0 {
+			add(i, end)
+			off = end
+		}
+	}
+	// Bearer and Basic credentials
+	for _, scheme := range [...]string{"earer ", "asic "} {
+		for off := 0; ; {
+			j := strings.Index(s[off:], scheme)
+			if j < 0 {
+				break
+			}
+			i := off + j
+			off = i + len(scheme)
+			if i == 0 || (s[i-1] != 'B' && s[i-1] != 'b') || (i > 1 && isIdentByte(s[i-2])) {
+				continue
+			}
+			v := off
+			for v < len(s) && s[v] == ' ' {
+				v++
+			}
+			end := v
+			for end < len(s) && isTokenByte(s[end]) {
+				end++
+			}
+			if end-v >= 8 && notAWord(s[v:end]) {
+				add(v, end)
+				off = end
+			}
+		}
+	}
+	// Keycloak's "Code '<code>' already used ..."
+	for off := 0; ; {
+		j := strings.Index(s[off:], "Code '")
+		if j < 0 {
+			break
+		}
+		v := off + j + len("Code '")
+		off = v
+		if end := strings.IndexByte(s[v:], '\''); end > 0 {
+			add(v, v+end)
+			off = v + end
+		}
+	}
+	if len(spans) == 0 {
+		return s
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+	var b strings.Builder
+	b.Grow(len(s) + 16*len(spans))
+	last := 0
+	for _, sp := range spans {
+		if sp.start < last {
+			continue // overlaps one already replaced
+		}
+		b.WriteString(s[last:sp.start])
+		b.WriteString(r.Hash(s[sp.start:sp.end]))
+		last = sp.end
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// valueAt returns the value that starts at i: a quoted one up to its
+// closing quote, else up to a delimiter.
+func valueAt(s string, i int) (start, end int) {
+	if i < len(s) && (s[i] == '"' || s[i] == '\'') {
+		q := s[i]
+		end = i + 1
+		for end < len(s) && s[end] != q {
+			if s[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		return i + 1, min(end, len(s))
+	}
+	end = i
+	for end < len(s) {
+		switch s[end] {
+		case '&', ' ', '\t', '\r', '\n', ',', '"', '\'', '<', '>', ';', ')', ']', '}':
+			return i, end
+		}
+		end++
+	}
+	return i, end
+}
+
+// jwtEnd returns the end of a JWT (three base64url parts) starting at i, or 0.
+func jwtEnd(s string, i int) int {
+	dots, end, partLen := 0, i, 0
+	for end < len(s) {
+		c := s[end]
+		switch {
+		case c == '.':
+			if partLen < 4 {
+				return 0
+			}
+			dots++
+			partLen = -1
+			if dots > 2 {
+				return 0
+			}
+		case c == '_' || c == '-' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'):
+		default:
+			if dots == 2 {
+				return end
+			}
+			return 0
+		}
+		partLen++
+		end++
+	}
+	if dots == 2 {
+		return end
+	}
+	return 0
 }
 
 // notAWord: a credential after "Bearer" has a digit or punctuation; a plain
 // word ("Bearer challenge") is prose.
 func notAWord(s string) bool {
 	return strings.ContainsAny(s, "0123456789._~+/=-")
-}
-
-// replaceGroup replaces submatch g of every match of re by its hash, where
-// keep (if set) says the submatch is a secret.
-func (r *Redactor) replaceGroup(re *regexp.Regexp, s string, g int, keep func(string) bool) string {
-	idx := re.FindAllStringSubmatchIndex(s, -1)
-	if idx == nil {
-		return s
-	}
-	var b strings.Builder
-	last := 0
-	for _, m := range idx {
-		start, end := m[2*g], m[2*g+1]
-		if start < 0 || strings.HasPrefix(s[start:end], "<redacted:") || (keep != nil && !keep(s[start:end])) {
-			continue
-		}
-		b.WriteString(s[last:start])
-		b.WriteString(r.Hash(s[start:end]))
-		last = end
-	}
-	b.WriteString(s[last:])
-	return b.String()
 }

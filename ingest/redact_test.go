@@ -38,3 +38,41 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactMore(t *testing.T) {
+	r := NewRedactor([]byte("k"))
+	cases := []struct{ in, secret string }{
+		{`client_secret="s3cr3t value", grant_type="client_credentials"`, "s3cr3t value"},
+		{`{"password": "hunter22"}`, "hunter22"},
+		{`type=CODE_TO_TOKEN_ERROR, code_id=abc`, ""},
+		{`GET /cb?state=xyz&Code=AbC123`, "AbC123"},
+		{`token=abc.def.ghi`, "abc.def.ghi"},
+	}
+	for _, c := range cases {
+		out := r.Redact(c.in)
+		if c.secret == "" {
+			if out != c.in {
+				t.Errorf("changed %q -> %q", c.in, out)
+			}
+			continue
+		}
+		if strings.Contains(out, c.secret) {
+			t.Errorf("secret survived: %q -> %q", c.in, out)
+		}
+	}
+	// Redacting twice changes nothing more.
+	once := r.Redact("code=abc123456&refresh_token=zzz")
+	if twice := r.Redact(once); twice != once {
+		t.Errorf("not idempotent: %q -> %q", once, twice)
+	}
+}
+
+func BenchmarkRedact(b *testing.B) {
+	r := NewRedactor([]byte("k"))
+	line := `2024-05-14 09:12:01,124 WARN  [org.keycloak.events] (executor-thread-7) type="CODE_TO_TOKEN_ERROR", realmId="8f1c2a8e-2b7c-4b61-9d2f-0c1b2d3e4f50", realmName="prod", clientId="web-shop", userId="null", ipAddress="10.1.2.3", error="pkce_verification_failed", reason="Code mismatch", grant_type="authorization_code", code_id="d1e2f3a4-1111-2222-3333-444455556666"`
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_ = r.Redact(line)
+	}
+}
