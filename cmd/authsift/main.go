@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case serveCmd.FullCommand():
 		code, err = runServe(ctx, g, serve, stderr)
 	case migrateCmd.FullCommand():
-		code, err = runMigrate(ctx, mig, stdout)
+		code, err = runMigrate(ctx, g, mig, stdout)
 	case demoCmd.FullCommand():
 		code, err = runDemo(ctx, g, demo, stdout, stderr)
 	case genCmd.FullCommand():

@@ -193,7 +193,7 @@ type migrateOptions struct {
 	print string
 }
 
-func runMigrate(ctx context.Context, o *migrateOptions, stdout io.Writer) (int, error) {
+func runMigrate(ctx context.Context, g *globalOptions, o *migrateOptions, stdout io.Writer) (int, error) {
 	if o.print != "" {
 		features := ingest.ModernFeatures()
 		if o.print != "modern" {
@@ -226,6 +226,14 @@ func runMigrate(ctx context.Context, o *migrateOptions, stdout io.Writer) (int, 
 	for _, m := range applied {
 		fmt.Fprintf(stdout, "applied %d: %s\n", m.Version, m.Description)
 	}
+	engine, err := g.engine()
+	if err != nil {
+		return exitFailed, err
+	}
+	if err := ch.WriteCatalog(ctx, engine.Catalog()); err != nil {
+		return exitFailed, err
+	}
+	fmt.Fprintf(stdout, "catalog written: %d classes\n", len(engine.Catalog().Classes()))
 	fmt.Fprintf(stdout, "schema of %s is current (server %s)\n", cfg.Database, ch.Version())
 	return exitOK, nil
 }
