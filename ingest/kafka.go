@@ -58,7 +58,11 @@ func NewKafkaReader(cfg KafkaConfig, topics []string) (*kafka.Reader, error) {
 		QueueCapacity:  1000,
 		CommitInterval: 0,
 		StartOffset:    kafka.FirstOffset,
-		Dialer:         &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: cfg.TLS},
+		// Rebalances (a replica joins or leaves) settle within seconds.
+		HeartbeatInterval: time.Second,
+		SessionTimeout:    10 * time.Second,
+		RebalanceTimeout:  10 * time.Second,
+		Dialer:            &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: cfg.TLS},
 	}
 	if rc.MaxBytes <= 0 {
 		rc.MaxBytes = 16 << 20

@@ -397,3 +397,35 @@ func TestPipelineReloadSwapsCatalog(t *testing.T) {
 		t.Fatalf("classes after reload: %v", classes)
 	}
 }
+
+// TestPipelineRebalance: a second consumer joins mid-stream, then the first
+// leaves; every row is stored once.
+func TestPipelineRebalance(t *testing.T) {
+	h := newHarness(t, "auth")
+	lines, want := sampleTraffic(t, h.engine, 6000)
+	sink := newMemSink()
+	first := h.run(h.reader("g8", "auth"), sink, nil, PipelineConfig{BatchRows: 200})
+	h.produce("auth", lines[:1000])
+	eventually(t, "first consumer working", func() bool { return sink.count() > 0 })
+	second := h.run(h.reader("g8", "auth"), sink, nil, PipelineConfig{BatchRows: 200})
+	// Keep producing until the rebalance gave the second consumer partitions.
+	next := 1000
+	eventually(t, "second consumer got messages", func() bool {
+		if next < 5000 {
+			h.produce("auth", lines[next:next+50])
+			next += 50
+		}
+		time.Sleep(100 * time.Millisecond) // pace the producer, not a wait for a condition
+		return testutil.ToFloat64(second.metrics.Messages.WithLabelValues("auth")) > 0
+	})
+	first.stop(t)
+	h.produce("auth", lines[next:])
+	eventually(t, "all committed", func() bool { return committed(t, h.brokers, "g8", "auth") == int64(len(lines)) })
+	second.stop(t)
+	if sink.count() != want || sink.duplicates != 0 {
+		t.Fatalf("stored %d rows (want %d), %d twice", sink.count(), want, sink.duplicates)
+	}
+	if testutil.ToFloat64(first.metrics.Messages.WithLabelValues("auth")) == 0 {
+		t.Fatal("the first consumer read nothing")
+	}
+}
