@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/alecthomas/units"
@@ -40,24 +39,12 @@ func (o *genOptions) validate() error {
 		return fmt.Errorf("%w: --rate and --duration must not be negative", errUsage)
 	case o.scenarioAfter < 0 || o.scenarioFor < 0:
 		return fmt.Errorf("%w: --scenario.after and --scenario.for must not be negative", errUsage)
-	case o.kafkaTopic != "" && len(genBrokers(o.kafkaBrokers)) == 0:
+	case o.kafkaTopic != "" && len(splitList(o.kafkaBrokers)) == 0:
 		return fmt.Errorf("%w: --kafka.topic needs --kafka.brokers", errUsage)
 	}
 	return nil
 }
 
-// genBrokers splits repeated and comma-separated broker lists.
-func genBrokers(vals []string) []string {
-	var out []string
-	for _, v := range vals {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
-}
 
 // run turns the flags into the generator run: --bytes overrides --lines;
 // the --lines default applies only when nothing else ends the run.
@@ -93,7 +80,7 @@ func runGen(ctx context.Context, o *genOptions, stdout io.Writer) (int, error) {
 	if run.Progress == nil {
 		run.Progress = os.Stderr
 	}
-	w := ingest.NewGenKafkaWriter(genBrokers(o.kafkaBrokers), o.kafkaTopic)
+	w := ingest.NewGenKafkaWriter(splitList(o.kafkaBrokers), o.kafkaTopic)
 	_, err = g.Produce(ctx, w, run)
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close kafka writer: %w", cerr)
