@@ -45,7 +45,6 @@ func (o *genOptions) validate() error {
 	return nil
 }
 
-
 // run turns the flags into the generator run: --bytes overrides --lines;
 // the --lines default applies only when nothing else ends the run.
 func (o *genOptions) run() ingest.GenRun {
