@@ -108,6 +108,10 @@ type partitionState struct {
 	next    int64 // the offset expected next; another one means a jump (rebalance, restart)
 	hw      int64 // highest offset the sink already holds, -1 if none
 	hwKnown bool
+	// lastMessage is when the partition last gave a message: a partition
+	// idle for partitionIdle (moved to another replica, or quiet) has its lag
+	// series and state dropped.
+	lastMessage time.Time
 	// seen is the highest offset this process has taken into a batch: a
 	// message Kafka delivers again (a rebalance restarts from the committed
 	// offset) is either stored or in the pending batch already.
@@ -237,8 +241,13 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message) *partitionSt
 		}
 	}
 	st.next = m.Offset + 1
+	st.lastMessage = time.Now()
 	return st
 }
+
+// partitionIdle is how long a partition may give no message before its lag
+// series and its correlation state are dropped.
+const partitionIdle = 5 * time.Minute
 
 func (p *Pipeline) handle(ctx context.Context, m kafka.Message) {
 	if len(p.msgs) == 0 {
@@ -399,7 +408,13 @@ func (p *Pipeline) dropStored(ctx context.Context) error {
 
 func (p *Pipeline) updateStateMetrics() {
 	n, ev := 0, uint64(0)
-	for _, st := range p.parts {
+	for k, st := range p.parts {
+		if time.Since(st.lastMessage) > partitionIdle {
+			p.metrics.Lag.DeleteLabelValues(k.topic, strconv.Itoa(k.partition))
+			p.evicted -= min(p.evicted, st.stream.Tracker().Evicted())
+			delete(p.parts, k)
+			continue
+		}
 		n += st.stream.Tracker().Len()
 		ev += st.stream.Tracker().Evicted()
 	}
