@@ -60,8 +60,18 @@ func (d *Decoder) sym(b []byte) string {
 
 // symAt returns the interned string at keys, or "" (numbers are formatted).
 func (d *Decoder) symAt(v *fastjson.Value, keys ...string) string {
-	var buf [24]byte
-	return d.sym(rawAt(v, buf[:0], keys...))
+	x := v.Get(keys...)
+	if x == nil {
+		return ""
+	}
+	switch x.Type() {
+	case fastjson.TypeString:
+		b, _ := x.StringBytes()
+		return d.sym(b)
+	case fastjson.TypeNumber:
+		return d.sym(x.MarshalTo(nil))
+	}
+	return ""
 }
 
 // NewDecoder returns a decoder for format (FormatAuto or a source).
@@ -202,26 +212,20 @@ func (d *Decoder) guessSource(line []byte) string {
 // str returns the string at keys, or "" (also for JSON null and non-strings;
 // numbers are formatted).
 func str(v *fastjson.Value, keys ...string) string {
-	var buf [24]byte
-	return toString(rawAt(v, buf[:0], keys...))
-}
-
-// rawAt returns the bytes of the string at keys, or the number at keys
-// formatted into buf, or nil.
-func rawAt(v *fastjson.Value, buf []byte, keys ...string) []byte {
 	x := v.Get(keys...)
 	if x == nil {
-		return nil
+		return ""
 	}
 	switch x.Type() {
 	case fastjson.TypeString:
 		b, _ := x.StringBytes()
-		return b
+		return toString(b)
 	case fastjson.TypeNumber:
-		return x.MarshalTo(buf)
+		return string(x.MarshalTo(nil))
 	}
-	return nil
+	return ""
 }
+
 
 // firstStr returns the first non-empty string among the keys (one level).
 func firstStr(v *fastjson.Value, keys ...string) string {
