@@ -226,7 +226,6 @@ func str(v *fastjson.Value, keys ...string) string {
 	return ""
 }
 
-
 // firstStr returns the first non-empty string among the keys (one level).
 func firstStr(v *fastjson.Value, keys ...string) string {
 	for _, k := range keys {
