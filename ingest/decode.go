@@ -32,6 +32,10 @@ type Decoder struct {
 	parser fastjson.Parser
 	top    top
 	events []classify.Event
+	// envelope holds the inner line of a shipper's JSON record; depth stops
+	// envelopes within envelopes.
+	envelope []byte
+	depth    int
 	// symbols interns the low-cardinality strings (error codes, reasons,
 	// event types, client ids) so that a repeated value costs no allocation.
 	symbols map[string]string
@@ -171,9 +175,37 @@ func (d *Decoder) decodeJSON(line []byte) []classify.Event {
 	case isHydra(t) && d.wants(rules.SourceHydra):
 		return d.decodeHydra(t)
 	case d.wants(rules.SourceGeneric):
-		return d.decodeGenericJSON(v)
+		if evs := d.decodeGenericJSON(v); len(evs) > 0 {
+			return evs
+		}
 	}
-	return nil
+	return d.decodeEnvelope(v)
+}
+
+// decodeEnvelope decodes the log line a shipper wrapped in JSON: Docker's
+// json-file driver ({"log": "...", "stream", "time"}), Fluent Bit, Vector or
+// the OTel collector ({"message" | "log" | "body": "...", ...}). One level
+// deep: the inner line is decoded as if it stood alone.
+func (d *Decoder) decodeEnvelope(v *fastjson.Value) []classify.Event {
+	if d.depth > 0 {
+		return nil
+	}
+	var inner []byte
+	for _, k := range []string{"log", "message", "body", "msg"} {
+		if b := v.GetStringBytes(k); len(b) > 0 {
+			inner = b
+			break
+		}
+	}
+	if len(inner) == 0 {
+		return nil
+	}
+	// The parser's buffers are reused by the inner decode: copy first.
+	d.envelope = append(d.envelope[:0], inner...)
+	d.depth++
+	evs := d.Decode(d.envelope)
+	d.depth--
+	return evs
 }
 
 func (d *Decoder) decodeText(line []byte) []classify.Event {

@@ -237,9 +237,18 @@ type consolePrefix struct {
 
 func splitConsole(line []byte) consolePrefix {
 	var p consolePrefix
-	lb := bytes.IndexByte(line, '[')
-	rb := bytes.IndexByte(line, ']')
-	if lb < 0 || rb < lb || lb > 80 {
+	// The logger's bracket is the last one before the message: a syslog or
+	// container prefix ("kc.sh[1234]:") may hold brackets too.
+	head := line
+	if m := bytes.Index(line, []byte("] (")); m >= 0 {
+		head = line[:m+1]
+	}
+	lb := bytes.LastIndexByte(head, '[')
+	rb := -1
+	if lb >= 0 {
+		rb = lb + bytes.IndexByte(line[lb:], ']')
+	}
+	if lb < 0 || rb < lb {
 		p.msg = line
 		return p
 	}
