@@ -106,6 +106,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Default("1m").DurationVar(&gen.scenarioAfter)
 	genCmd.Flag("scenario.for", "How long the scenarios last (0: to the end).").Default("0").DurationVar(&gen.scenarioFor)
 
+	triage := addTriageCommands(app)
+
 	cmd, err := app.Parse(args)
 	if terminated {
 		return exitOK // --help or --version was answered
@@ -130,6 +132,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		code, err = runServe(ctx, g, serve, stderr)
 	case migrateCmd.FullCommand():
 		code, err = runMigrate(ctx, g, mig, stdout)
+	case triage.changes.FullCommand(), triage.client.FullCommand(), triage.class.FullCommand(), triage.recent.FullCommand():
+		code, err = runTriage(ctx, triage, cmd, stdout)
 	case demoCmd.FullCommand():
 		code, err = runDemo(ctx, g, demo, stdout, stderr)
 	case genCmd.FullCommand():

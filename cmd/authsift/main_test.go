@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/authsift/authsift/ingest/chtest"
 )
 
 func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -162,5 +164,31 @@ func TestDemo(t *testing.T) {
 	}
 	if strings.Contains(out, " 0 failure") {
 		t.Errorf("no failure was classified:\n%s", out)
+	}
+}
+
+// TestMigrateAndTriage: migrate a real ClickHouse, then every triage
+// subcommand answers (on an empty database) with a table and with JSON.
+func TestMigrateAndTriage(t *testing.T) {
+	srv := chtest.Start(t)
+	if code, out, errs := runCLI(t, "", "migrate", "--clickhouse.addr", srv.TCP); code != 0 || !strings.Contains(out, "catalog written: 54 classes") {
+		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, args := range [][]string{{"changes"}, {"client", "billing-api"}, {"class", "client_secret_expired"}, {"recent"}} {
+		base := append([]string{"triage"}, args...)
+		base = append(base, "--clickhouse.addr", srv.TCP)
+		code, out, errs := runCLI(t, "", base...)
+		if code != 0 || out == "" {
+			t.Errorf("%v: exit %d\n%s\n%s", args, code, out, errs)
+		}
+		code, out, errs = runCLI(t, "", append(base, "-o", "json")...)
+		var v map[string]any
+		if code != 0 || json.Unmarshal([]byte(out), &v) != nil {
+			t.Errorf("%v -o json: exit %d\n%s\n%s", args, code, out, errs)
+		}
+	}
+	if code, out, _ := runCLI(t, "", "triage", "class", "client_secret_expired", "--clickhouse.addr", srv.TCP); code != 0 ||
+		!strings.Contains(out, "Create a new secret or certificate") {
+		t.Errorf("triage class lacks the fix:\n%s", out)
 	}
 }
