@@ -73,12 +73,13 @@ type grafanaVariable struct {
 }
 
 type grafanaPanel struct {
-	ID         int                `json:"id"`
-	Type       string             `json:"type"`
-	Title      string             `json:"title"`
-	Datasource *grafanaDatasource `json:"datasource"`
-	Targets    []grafanaTarget    `json:"targets"`
-	Panels     []grafanaPanel     `json:"panels"`
+	ID          int                `json:"id"`
+	Type        string             `json:"type"`
+	Title       string             `json:"title"`
+	Description string             `json:"description"`
+	Datasource  *grafanaDatasource `json:"datasource"`
+	Targets     []grafanaTarget    `json:"targets"`
+	Panels      []grafanaPanel     `json:"panels"`
 }
 
 type grafanaTarget struct {
@@ -95,6 +96,7 @@ type grafanaQuery struct {
 	panel string
 	kind  string // grafanaPromType or grafanaCHType
 	text  string // expr or rawSql, unexpanded
+	desc  string // the panel's description
 }
 
 func loadGrafana(t *testing.T) []*grafanaDashboard {
@@ -180,7 +182,7 @@ func (d *grafanaDashboard) queries(t *testing.T) []grafanaQuery {
 				if tg.Expr == "" || tg.RawSQL != "" {
 					t.Errorf("%s: a prometheus target needs expr and no rawSql", where)
 				}
-				out = append(out, grafanaQuery{where, p.Title, grafanaPromType, tg.Expr})
+				out = append(out, grafanaQuery{where, p.Title, grafanaPromType, tg.Expr, p.Description})
 			case ds.Type == grafanaCHType:
 				if ds.UID != "${"+grafanaCHVar+"}" {
 					t.Errorf("%s: clickhouse uid %q, want ${%s}", where, ds.UID, grafanaCHVar)
@@ -188,7 +190,7 @@ func (d *grafanaDashboard) queries(t *testing.T) []grafanaQuery {
 				if tg.RawSQL == "" || tg.Expr != "" || tg.EditorType != "sql" {
 					t.Errorf("%s: a clickhouse target needs rawSql, editorType sql and no expr", where)
 				}
-				out = append(out, grafanaQuery{where, p.Title, grafanaCHType, tg.RawSQL})
+				out = append(out, grafanaQuery{where, p.Title, grafanaCHType, tg.RawSQL, p.Description})
 			default:
 				t.Errorf("%s: datasource type %q: want %s or %s", where, ds.Type, grafanaPromType, grafanaCHType)
 			}
@@ -513,9 +515,9 @@ func grafanaSQLCases(t *testing.T, cat *rules.Catalog, now time.Time) []grafanaS
 	// row) and the fix joined from the classes table.
 	checks := map[string][]string{
 		"client.json/Classes of this client, with the fix/web-app": {"code_reused\t2\t", fix("code_reused"), "client_secret_expired\t1\t", fix("client_secret_expired")},
-		"client.json/Recent failures of this client/web-app":       {fix("code_reused"), fix("client_secret_expired")},
-		"class.json/Meaning and fix/":                              {"code_reused\t" + cat.Class("code_reused").Family},
-		"class.json/Clients with this class, since when/":          {"web-app\t2\t2\t", "portal\t1\t1\t", grafanaTSV("o'brien-app") + "\t1\t1\t"},
+		"client.json/Recent failures of this client/web-app":       {"\tcode_reused\thydra.test\thydra\tinvalid_grant\t", "\tclient_secret_expired\tentra.test\tentra\tinvalid_client\t"},
+		"class.json/Meaning and fix/":                              {"code_reused\t" + cat.Class("code_reused").Family, fix("code_reused")},
+		"class.json/Clients with this class, since when/":          {"web-app\t2\t", "portal\t1\t", grafanaTSV("o'brien-app") + "\t1\t"},
 		"overview.json/Top classes with their fix (ClickHouse)/":   {fix("code_reused")},
 	}
 	from, to := now.Add(-time.Hour), now.Add(time.Minute)
@@ -773,4 +775,126 @@ func grafanaCHQuery(t *testing.T, addr, sql, settings string) (string, error) {
 		return "", fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
 	return string(body), nil
+}
+
+// grafanaSQLFileRE finds the query a ClickHouse panel's description names.
+var grafanaSQLFileRE = regexp.MustCompile(`SQL: dashboards/sql/(\w+)\.sql`)
+
+// grafanaTriagePanels are the panels that show what a triage command shows:
+// they must hold that query.
+var grafanaTriagePanels = map[string]string{
+	"client.json/Classes of this client, with the fix": TriageClientClasses,
+	"client.json/Recent failures of this client":       TriageClientExamples,
+	"class.json/Clients with this class, since when":   TriageClassClients,
+	"class.json/Meaning and fix":                       TriageClassInfo,
+}
+
+// TestGrafanaSQLFiles checks that every ClickHouse panel names one query of
+// sql/ in its description ("SQL: dashboards/sql/NAME.sql") and that its
+// rawSql is exactly GrafanaSQL(NAME), so the dashboards cannot drift from
+// the SQL files `authsift triage` runs; that the triage panels name their
+// triage query; and that every panel_* query is some panel's. With -update
+// it rewrites the rawSql of the dashboards from the files instead of
+// failing (go test ./dashboards -run TestGrafanaSQLFiles -update).
+func TestGrafanaSQLFiles(t *testing.T) {
+	used := map[string]bool{}
+	triage := map[string]bool{}
+	for _, d := range loadGrafana(t) {
+		file := filepath.Base(d.file)
+		b, err := os.ReadFile(d.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		updated := string(b)
+		for _, q := range d.queries(t) {
+			if q.kind != grafanaCHType {
+				continue
+			}
+			m := grafanaSQLFileRE.FindAllStringSubmatch(q.desc, -1)
+			if len(m) != 1 {
+				t.Errorf("%s: the description must name one query as \"SQL: dashboards/sql/NAME.sql\", has %q", q.where, q.desc)
+				continue
+			}
+			name := m[0][1]
+			used[name] = true
+			if want, ok := grafanaTriagePanels[file+"/"+q.panel]; ok {
+				triage[file+"/"+q.panel] = true
+				if name != want {
+					t.Errorf("%s: names %s, want the triage query %s", q.where, name, want)
+				}
+			}
+			want, err := GrafanaSQL(name)
+			if err != nil {
+				t.Errorf("%s: %v", q.where, err)
+				continue
+			}
+			if q.text == want {
+				continue
+			}
+			if !*update {
+				t.Errorf("%s: rawSql is not GrafanaSQL(%q) (go test ./dashboards -run TestGrafanaSQLFiles -update):\n got: %q\nwant: %q", q.where, name, q.text, want)
+				continue
+			}
+			old, now := grafanaJSONString(t, q.text), grafanaJSONString(t, want)
+			if !strings.Contains(updated, `"rawSql": `+old) {
+				t.Fatalf("%s: cannot find the rawSql to update", q.where)
+			}
+			updated = strings.ReplaceAll(updated, `"rawSql": `+old, `"rawSql": `+now)
+		}
+		if updated != string(b) {
+			if err := os.WriteFile(d.file, []byte(updated), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: rawSql updated", d.file)
+		}
+	}
+	for k := range grafanaTriagePanels {
+		if !triage[k] {
+			t.Errorf("no ClickHouse panel %q", k)
+		}
+	}
+	for _, name := range QueryNames() {
+		if strings.HasPrefix(name, "panel_") && !used[name] {
+			t.Errorf("sql/%s.sql: no panel names it", name)
+		}
+	}
+}
+
+// grafanaJSONString is s as the dashboards' JSON writes it.
+func grafanaJSONString(t *testing.T, s string) string {
+	t.Helper()
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// TestGrafanaSQLRender checks GrafanaSQL: no placeholder or comment left,
+// the macros and variables in place, and an error for an unknown query.
+func TestGrafanaSQLRender(t *testing.T) {
+	for _, name := range QueryNames() {
+		sql, err := GrafanaSQL(name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if placeholder.MatchString(sql) || strings.Contains(sql, "--") || !strings.Contains(sql, GrafanaDB+".") {
+			t.Errorf("%s: placeholder, comment or no %s. left:\n%s", name, GrafanaDB, sql)
+		}
+	}
+	sql, err := GrafanaSQL(TriageChangesClients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"toDateTime(($__fromTime - 86400))", "/ (toUInt32($__toTime) - toUInt32($__fromTime)), 3)", "/ 86400, 3)", "LIMIT 100"} {
+		if !strings.Contains(sql, want) {
+			t.Errorf("%s: lacks %q:\n%s", TriageChangesClients, want, sql)
+		}
+	}
+	if _, err := GrafanaSQL("no_such_query"); err == nil {
+		t.Error("GrafanaSQL of an unknown query: no error")
+	}
 }

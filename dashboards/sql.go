@@ -22,7 +22,9 @@ import (
 //	client, class     a client_id, a class id
 //	limit             most rows
 //
-// Bind turns them into positional ? arguments for a client library.
+// Bind turns them into positional ? arguments for a client library;
+// GrafanaSQL renders them for the Grafana ClickHouse plugin. The queries
+// named panel_* have no triage command: they are the dashboards' own.
 //
 //go:embed sql/*.sql
 var sqlFiles embed.FS
@@ -37,6 +39,61 @@ const (
 	TriageClassInfo      = "triage_class_info"
 	TriageRecent         = "triage_recent"
 )
+
+// GrafanaDB, GrafanaLimit and GrafanaBaseline are what GrafanaSQL puts in
+// place of {db}, {limit} and {baseline_s}: the dashboards read the
+// database authsift, show at most GrafanaLimit rows and compare the time
+// range with the GrafanaBaseline seconds before it.
+const (
+	GrafanaDB       = "authsift"
+	GrafanaLimit    = 100
+	GrafanaBaseline = 86400
+)
+
+// grafanaParams are the plugin's macros and the dashboard variables, in
+// the sqlstring format (quoted, quotes doubled), for each parameter. Time
+// arithmetic goes through toUInt32 and DateTime - number, which ClickHouse
+// 18.16 has (it has no DateTime - DateTime).
+var grafanaParams = map[string]string{
+	"db":         GrafanaDB,
+	"start":      "$__fromTime",
+	"end":        "$__toTime",
+	"base_start": fmt.Sprintf("($__fromTime - %d)", GrafanaBaseline),
+	"window_s":   "(toUInt32($__toTime) - toUInt32($__fromTime))",
+	"baseline_s": fmt.Sprint(GrafanaBaseline),
+	"client":     "${client_id:sqlstring}",
+	"class":      "${class:sqlstring}",
+	"limit":      fmt.Sprint(GrafanaLimit),
+}
+
+// GrafanaSQL returns the named query as a rawSql of the Grafana ClickHouse
+// plugin: the leading comment lines dropped (the panel's description names
+// the file instead) and every {name} replaced by the plugin's time macros or
+// the dashboard variables client_id and class (see grafanaParams). The
+// dashboards' ClickHouse panels hold exactly this text.
+func GrafanaSQL(name string) (string, error) {
+	sql, err := SQL(name)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(sql, "\n")
+	for len(lines) > 0 && strings.HasPrefix(strings.TrimSpace(lines[0]), "--") {
+		lines = lines[1:]
+	}
+	var unknown []string
+	out := placeholder.ReplaceAllStringFunc(strings.Join(lines, "\n"), func(p string) string {
+		v, ok := grafanaParams[p[1:len(p)-1]]
+		if !ok {
+			unknown = append(unknown, p)
+			return p
+		}
+		return v
+	})
+	if len(unknown) > 0 {
+		return "", fmt.Errorf("query %s: no Grafana value for %s", name, strings.Join(unknown, ", "))
+	}
+	return strings.TrimSpace(out) + "\n", nil
+}
 
 // QueryNames returns the names of every query, in file order.
 func QueryNames() []string {

@@ -91,10 +91,6 @@ type Pipeline struct {
 	dead    []kafka.Message
 	started time.Time
 	evicted uint64
-	// attempted: a write of the pending batch was tried and failed; it may
-	// have landed all the same (a timeout after the server took the insert),
-	// so the next try first drops what the sink already holds.
-	attempted bool
 }
 
 type partitionKey struct {
@@ -335,15 +331,16 @@ func (p *Pipeline) flush(ctx context.Context) error {
 	}
 	if len(p.rows) > 0 {
 		err := p.retry(ctx, func() error {
-			if p.attempted {
-				if err := p.dropStored(ctx); err != nil {
-					return err
-				}
-				if len(p.rows) == 0 {
-					return nil
-				}
+			// Drop what the sink already holds: after a rebalance another
+			// replica may have stored part of this batch (it read the
+			// partition from the last commit while this one still held it),
+			// and a failed try may have landed all the same.
+			if err := p.dropStored(ctx); err != nil {
+				return err
 			}
-			p.attempted = true
+			if len(p.rows) == 0 {
+				return nil
+			}
 			return p.sink.Write(ctx, p.rows)
 		}, func(err error) {
 			p.metrics.FlushErrors.WithLabelValues(errorCategory(err)).Inc()
@@ -368,7 +365,6 @@ func (p *Pipeline) flush(ctx context.Context) error {
 	p.updateStateMetrics()
 	clear(p.rows) // drop references to the events' strings
 	p.rows, p.msgs, p.dead = p.rows[:0], p.msgs[:0], p.dead[:0]
-	p.attempted = false
 	return nil
 }
 

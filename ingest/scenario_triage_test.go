@@ -15,7 +15,7 @@ func TestTriageNamesTheScenario(t *testing.T) {
 	h := newHarness(t, "auth")
 	now := time.Now().UTC().Truncate(time.Minute)
 	g, err := NewScenarioGenerator(GenConfig{Seed: 9, Scenarios: []string{ScenarioSecretExpiry}, Client: "billing-api",
-		After: 170 * time.Minute, Start: now.Add(-3 * time.Hour), Step: 400 * time.Millisecond})
+		After: 170 * time.Minute, Start: now.Add(-3 * time.Hour), Step: 1500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
