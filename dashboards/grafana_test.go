@@ -40,12 +40,6 @@ const (
 	grafanaCHVar    = "clickhouse"
 )
 
-// envGrafanaCHDB gates the chdb half of TestGrafanaSQL, as
-// AUTHSIFT_TEST_CHDB gates ingest's TestClickHouseModernOnCHDB: unset runs
-// it when python3 can import chdb and skips otherwise, "required" fails
-// instead, "off" skips.
-const envGrafanaCHDB = "AUTHSIFT_TEST_CHDB"
-
 // grafanaDashboard is the part of a dashboard the tests read; the rest stays
 // in raw for the variable-reference check.
 type grafanaDashboard struct {
@@ -618,69 +612,28 @@ func TestGrafanaSQL(t *testing.T) {
 
 	t.Run("chdb", func(t *testing.T) {
 		t.Parallel()
-		gate := os.Getenv(envGrafanaCHDB)
-		switch gate {
-		case "", "required":
-		case "off":
-			t.Skipf("%s=off", envGrafanaCHDB)
-		default:
-			t.Fatalf("%s=%q: want unset, required or off", envGrafanaCHDB, gate)
-		}
-		if out, err := exec.Command("python3", "-c", "import chdb").CombinedOutput(); err != nil {
-			if gate == "required" {
-				t.Fatalf("%s=required: python3 cannot import chdb: %v %s (install it with .ci/install-clickhouse)", envGrafanaCHDB, err, out)
-			}
-			t.Skipf("python3 cannot import chdb (%v); set %s=required to fail instead", err, envGrafanaCHDB)
-		}
-		type step struct {
-			Name string `json:"name"`
-			SQL  string `json:"sql"`
-		}
+		chtest.RequireCHDB(t)
+		type step = chtest.Step
 		var steps []step
 		for i, st := range grafanaDDL(t, bin, "modern") {
-			steps = append(steps, step{"ddl " + strconv.Itoa(i+1), st})
+			steps = append(steps, step{Name: "ddl " + strconv.Itoa(i+1), SQL: st})
 		}
-		steps = append(steps, step{"insert classes", grafanaInsertClasses(cat)})
+		steps = append(steps, step{Name: "insert classes", SQL: grafanaInsertClasses(cat)})
 		for i, sql := range inserts {
-			steps = append(steps, step{"insert samples " + strconv.Itoa(i+1), sql})
+			steps = append(steps, step{Name: "insert samples " + strconv.Itoa(i+1), SQL: sql})
 		}
 		setup := len(steps)
 		for _, c := range cases {
-			steps = append(steps, step{c.name, c.sql})
+			steps = append(steps, step{Name: c.name, SQL: c.sql})
 		}
-		req, err := json.Marshal(map[string]any{"steps": steps})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.CommandContext(t.Context(), "python3", "-c", grafanaCHDBScript)
-		cmd.Stdin = strings.NewReader(string(req))
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("python3 chdb: %v\n%s", err, stderr.String())
-		}
-		var res struct {
-			Version string `json:"version"`
-			Steps   []struct {
-				TSV   string `json:"tsv"`
-				Error string `json:"error"`
-			} `json:"steps"`
-		}
-		if err := json.Unmarshal(out, &res); err != nil {
-			t.Fatalf("chdb answer: %v\n%s", err, out)
-		}
-		t.Logf("chdb ClickHouse %s", res.Version)
-		if len(res.Steps) != len(steps) {
-			t.Fatalf("%d steps answered, %d sent", len(res.Steps), len(steps))
-		}
-		for i, r := range res.Steps[:setup] {
+		_, answers := chtest.CHDB(t, steps)
+		for i, r := range answers[:setup] {
 			if r.Error != "" {
 				t.Fatalf("%s: %s\n%s", steps[i].Name, r.Error, steps[i].SQL)
 			}
 		}
 		for i, c := range cases {
-			r := res.Steps[setup+i]
+			r := answers[setup+i]
 			if r.Error != "" {
 				t.Errorf("%s: %s\n%s", c.name, r.Error, c.sql)
 				continue
@@ -689,28 +642,6 @@ func TestGrafanaSQL(t *testing.T) {
 		}
 	})
 }
-
-// grafanaCHDBScript runs the steps it reads as JSON on stdin in one chdb
-// session and prints, as JSON, each step's TabSeparated result or error
-// (as ingest's TestClickHouseModernOnCHDB does).
-const grafanaCHDBScript = `
-import json, shutil, sys, tempfile
-from chdb import session
-req = json.load(sys.stdin)
-d = tempfile.mkdtemp()
-s = session.Session(d)
-out = {"version": s.query("SELECT version()", "TSV").bytes().decode().strip(), "steps": []}
-for st in req["steps"]:
-    r = {}
-    try:
-        r["tsv"] = s.query(st["sql"], "TSV").bytes().decode()
-    except Exception as e:
-        r["error"] = str(e)
-    out["steps"].append(r)
-s.close()
-shutil.rmtree(d, ignore_errors=True)
-json.dump(out, sys.stdout)
-`
 
 // grafanaAuthsift builds cmd/authsift, whose `migrate --print` renders the
 // schema. (The test cannot import package ingest: ingest imports this

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -777,52 +776,13 @@ func TestClickHouseConfigValidate(t *testing.T) {
 	}
 }
 
-// chdbScript runs the steps it reads as JSON on stdin in one chdb session
-// and prints, as JSON, each step's TabSeparated result or error.
-const chdbScript = `
-import json, shutil, sys, tempfile
-import chdb
-from chdb import session
-req = json.load(sys.stdin)
-d = tempfile.mkdtemp()
-s = session.Session(d)
-out = {"version": s.query("SELECT version()", "TSV").bytes().decode().strip(), "steps": []}
-for st in req["steps"]:
-    r = {"name": st["name"]}
-    try:
-        r["tsv"] = s.query(st["sql"], "TSV").bytes().decode()
-    except Exception as e:
-        r["error"] = str(e)
-    out["steps"].append(r)
-s.close()
-shutil.rmtree(d, ignore_errors=True)
-json.dump(out, sys.stdout)
-`
-
-// EnvCHDB gates TestClickHouseModernOnCHDB: unset runs it when python3 can
-// import chdb and skips otherwise, "required" fails instead, "off" skips.
-const EnvCHDB = "AUTHSIFT_TEST_CHDB"
-
 // TestClickHouseModernOnCHDB runs the DDL rendered for current servers
 // (LowCardinality, DateTime64, CODEC, TTL) and the documented queries in
 // chdb, an embedded current ClickHouse, through python3. chdb has no native
 // protocol server, so the rows go in as JSONEachRow built from the same
 // columns Write sends.
 func TestClickHouseModernOnCHDB(t *testing.T) {
-	gate := os.Getenv(EnvCHDB)
-	switch gate {
-	case "", "required":
-	case "off":
-		t.Skipf("%s=off", EnvCHDB)
-	default:
-		t.Fatalf("%s=%q: want unset, required or off", EnvCHDB, gate)
-	}
-	if out, err := exec.Command("python3", "-c", "import chdb").CombinedOutput(); err != nil {
-		if gate == "required" {
-			t.Fatalf("%s=required: python3 cannot import chdb: %v %s (install it with .ci/install-clickhouse)", EnvCHDB, err, out)
-		}
-		t.Skipf("python3 cannot import chdb (%v); set %s=required to fail instead", err, EnvCHDB)
-	}
+	chtest.RequireCHDB(t)
 
 	cat, engine := testEngine(t)
 	red := NewRedactor([]byte("test-key"))
@@ -884,35 +844,13 @@ func TestClickHouseModernOnCHDB(t *testing.T) {
 	}
 	expect(triageQuery{"nothing left after dropping", "SELECT count() FROM {db}.events", "0\n"})
 
-	req, err := json.Marshal(map[string]any{"steps": steps})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(t.Context(), "python3", "-c", chdbScript)
-	cmd.Stdin = strings.NewReader(string(req))
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python3 chdb: %v\n%s", err, stderr.String())
-	}
-	var res struct {
-		Version string `json:"version"`
-		Steps   []struct {
-			Name  string `json:"name"`
-			TSV   string `json:"tsv"`
-			Error string `json:"error"`
-		} `json:"steps"`
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("chdb answer: %v\n%s", err, out)
-	}
-	t.Logf("chdb ClickHouse %s", res.Version)
-	if len(res.Steps) != len(steps) {
-		t.Fatalf("%d steps answered, %d sent", len(res.Steps), len(steps))
-	}
+	chSteps := make([]chtest.Step, len(steps))
 	for i, st := range steps {
-		r := res.Steps[i]
+		chSteps[i] = chtest.Step{Name: st.Name, SQL: st.SQL}
+	}
+	_, answers := chtest.CHDB(t, chSteps)
+	for i, st := range steps {
+		r := answers[i]
 		switch {
 		case r.Error != "":
 			t.Errorf("%s: %s\n%s", st.Name, r.Error, st.SQL)

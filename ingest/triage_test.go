@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -350,19 +348,7 @@ func inline(t *testing.T, sql string, args []any) string {
 // TestTriageModernOnCHDB runs the shared triage queries on a current server
 // (chdb) over the same data as TestTriage.
 func TestTriageModernOnCHDB(t *testing.T) {
-	switch gate := os.Getenv(EnvCHDB); gate {
-	case "", "required":
-		if out, err := exec.Command("python3", "-c", "import chdb").CombinedOutput(); err != nil {
-			if gate == "required" {
-				t.Fatalf("%s=required: python3 cannot import chdb: %v %s", EnvCHDB, err, out)
-			}
-			t.Skipf("python3 cannot import chdb (%v); set %s=required to fail instead", err, EnvCHDB)
-		}
-	case "off":
-		t.Skipf("%s=off", EnvCHDB)
-	default:
-		t.Fatalf("%s=%q: want unset, required or off", EnvCHDB, gate)
-	}
+	chtest.RequireCHDB(t)
 	cat, engine := testEngine(t)
 	red := NewRedactor([]byte("test-key"))
 	schema := Schema{Database: "authsift", Features: ModernFeatures()}
@@ -370,19 +356,16 @@ func TestTriageModernOnCHDB(t *testing.T) {
 	baseline, spike := triageData(t, engine, now)
 	w := TriageWindow{Now: now, Since: DefaultTriageSince, Baseline: DefaultTriageBaseline, Limit: DefaultTriageLimit}
 
-	type step struct {
-		Name string `json:"name"`
-		SQL  string `json:"sql"`
-	}
+	type step = chtest.Step
 	var steps []step
 	for i, st := range schema.Statements() {
-		steps = append(steps, step{"ddl " + strconv.Itoa(i+1), st})
+		steps = append(steps, step{Name: "ddl " + strconv.Itoa(i+1), SQL: st})
 	}
 	steps = append(steps,
-		step{"insert classes", "INSERT INTO " + schema.Table(ClassesTable) + " FORMAT JSONEachRow\n" + classesJSON(t, cat)},
-		step{"insert baseline", "INSERT INTO " + schema.Table(EventsTable) + " FORMAT JSONEachRow\n" + eventsJSON(t, baseline, red, schema)},
-		step{"insert spike", "INSERT INTO " + schema.Table(EventsTable) + " FORMAT JSONEachRow\n" + eventsJSON(t, spike, red, schema)},
-		step{"insert spike again", "INSERT INTO " + schema.Table(EventsTable) + " FORMAT JSONEachRow\n" + eventsJSON(t, replayed(spike), red, schema)})
+		step{Name: "insert classes", SQL: "INSERT INTO " + schema.Table(ClassesTable) + " FORMAT JSONEachRow\n" + classesJSON(t, cat)},
+		step{Name: "insert baseline", SQL: "INSERT INTO " + schema.Table(EventsTable) + " FORMAT JSONEachRow\n" + eventsJSON(t, baseline, red, schema)},
+		step{Name: "insert spike", SQL: "INSERT INTO " + schema.Table(EventsTable) + " FORMAT JSONEachRow\n" + eventsJSON(t, spike, red, schema)},
+		step{Name: "insert spike again", SQL: "INSERT INTO " + schema.Table(EventsTable) + " FORMAT JSONEachRow\n" + eventsJSON(t, replayed(spike), red, schema)})
 	queries := len(steps)
 	params := w.params()
 	params["client"], params["class"] = spikeClient, spikeClass
@@ -392,34 +375,12 @@ func TestTriageModernOnCHDB(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		steps = append(steps, step{name, inline(t, sql, args)})
+		steps = append(steps, step{Name: name, SQL: inline(t, sql, args)})
 	}
-	req, err := json.Marshal(map[string]any{"steps": steps})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(t.Context(), "python3", "-c", chdbScript)
-	cmd.Stdin = bytes.NewReader(req)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python3 chdb: %v\n%s", err, stderr.String())
-	}
-	var res struct {
-		Version string `json:"version"`
-		Steps   []struct {
-			TSV   string `json:"tsv"`
-			Error string `json:"error"`
-		} `json:"steps"`
-	}
-	if err := json.Unmarshal(out, &res); err != nil || len(res.Steps) != len(steps) {
-		t.Fatalf("chdb answer (%v):\n%s", err, out)
-	}
-	t.Logf("chdb ClickHouse %s", res.Version)
+	_, answers := chtest.CHDB(t, steps)
 	got := map[string]string{}
 	for i, st := range steps {
-		if r := res.Steps[i]; r.Error != "" {
+		if r := answers[i]; r.Error != "" {
 			t.Errorf("%s: %s\n%s", st.Name, r.Error, st.SQL)
 		} else if i >= queries {
 			got[st.Name] = r.TSV
