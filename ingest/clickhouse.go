@@ -300,6 +300,38 @@ func (c *ClickHouse) Write(ctx context.Context, rows []Row) error {
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("insert batch: %w", err)
 	}
+	return c.writeOffsets(ctx, rows, now)
+}
+
+// writeOffsets records the highest offset of each partition in rows. It runs
+// after the events are stored: when it fails, the replay check falls back to
+// an older mark and a replay may store rows again, which FINAL still counts
+// once.
+func (c *ClickHouse) writeOffsets(ctx context.Context, rows []Row, now time.Time) error {
+	type tp struct {
+		topic     string
+		partition int32
+	}
+	marks := map[tp]int64{}
+	for i := range rows {
+		k := tp{rows[i].Topic, rows[i].Partition}
+		if off, ok := marks[k]; !ok || rows[i].Offset > off {
+			marks[k] = rows[i].Offset
+		}
+	}
+	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.schema.Table(OffsetsTable)+" (kafka_topic, kafka_partition, kafka_offset, updated)")
+	if err != nil {
+		return fmt.Errorf("prepare offsets insert: %w", err)
+	}
+	defer batch.Close()
+	for k, off := range marks {
+		if err := batch.Append(k.topic, k.partition, off, now); err != nil {
+			return fmt.Errorf("append offset: %w", err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert offsets: %w", err)
+	}
 	return nil
 }
 
@@ -441,9 +473,20 @@ func (b *eventBatch) add(r *Row, red *Redactor, now time.Time) {
 // at or below it: a crash between the insert and the Kafka commit then
 // inserts nothing twice, and the rollup stays exact.
 func (c *ClickHouse) HighWater(ctx context.Context, topic string, partition int32) (offset int64, ok bool, err error) {
-	// ORDER BY ... LIMIT 1 rather than max(): current servers read it in
-	// sorting-key order, from the end of the partition's range only.
-	rows, err := c.conn.Query(ctx, "SELECT kafka_offset FROM "+c.schema.Table(EventsTable)+
+	return c.highWater(ctx, EventsTable, topic, partition)
+}
+
+// RecentHighWater is HighWater read from the small offsets table: cheap, for
+// the check before every write. It may lag the events (when recording the
+// offsets failed after the insert); the pipeline uses the exact HighWater
+// when a partition starts and after a failed write.
+func (c *ClickHouse) RecentHighWater(ctx context.Context, topic string, partition int32) (offset int64, ok bool, err error) {
+	return c.highWater(ctx, OffsetsTable, topic, partition)
+}
+
+func (c *ClickHouse) highWater(ctx context.Context, table, topic string, partition int32) (offset int64, ok bool, err error) {
+	// ORDER BY ... LIMIT 1 rather than max(): no row means none stored.
+	rows, err := c.conn.Query(ctx, "SELECT kafka_offset FROM "+c.schema.Table(table)+
 		" WHERE kafka_topic = ? AND kafka_partition = ? ORDER BY kafka_offset DESC LIMIT 1", topic, partition)
 	if err != nil {
 		return 0, false, fmt.Errorf("query high water %s/%d: %w", topic, partition, err)

@@ -180,6 +180,7 @@ const (
 	RollupTable     = "events_1m"
 	RollupView      = "events_1m_mv"
 	ClassesTable    = "classes"
+	OffsetsTable    = "offsets"
 	MigrationsTable = "schema_migrations"
 )
 
@@ -353,6 +354,7 @@ func (s Schema) Migrations() []Migration {
 		{1, "events: classified events keyed by their Kafka coordinates", s.eventsDDL()},
 		{2, "classes: the catalog, to join a class to its fix", s.classesDDL()},
 		{3, "events_1m: per-minute rollup kept by a materialized view", s.rollupDDL()},
+		{4, "offsets: the highest stored offset per partition, for the replay check", s.offsetsDDL()},
 	}
 }
 
@@ -372,6 +374,18 @@ func (s Schema) eventsDDL() []string {
 			EventsTable+"_local, cityHash64(kafka_topic, kafka_partition))")
 	}
 	return stmts
+}
+
+// offsetsDDL: one row per partition and stored batch, the batch's highest
+// offset. The replay check reads this small table instead of the events'
+// key range, which grows with the table.
+func (s Schema) offsetsDDL() []string {
+	return []string{
+		"CREATE TABLE IF NOT EXISTS " + s.Table(OffsetsTable) + s.onCluster() + " (\n" +
+			columnList([]column{{"kafka_topic", "String"}, {"kafka_partition", "Int32"}, {"kafka_offset", "Int64"}, {"updated", "DateTime('UTC')"}}) +
+			"\n)\n" +
+			"ENGINE = " + s.engine("ReplacingMergeTree", OffsetsTable, true, "kafka_offset") + "\nORDER BY (kafka_topic, kafka_partition)",
+	}
 }
 
 func (s Schema) classesDDL() []string {

@@ -31,6 +31,12 @@ type HighWaterer interface {
 	HighWater(ctx context.Context, topic string, partition int32) (int64, bool, error)
 }
 
+// RecentHighWaterer is a HighWaterer with a cheaper, possibly lagging, read
+// of the same mark, for the check before every write.
+type RecentHighWaterer interface {
+	RecentHighWater(ctx context.Context, topic string, partition int32) (int64, bool, error)
+}
+
 // MessageWriter takes dead letters (kafka-go's *kafka.Writer).
 type MessageWriter interface {
 	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
@@ -91,6 +97,9 @@ type Pipeline struct {
 	dead    []kafka.Message
 	started time.Time
 	evicted uint64
+	// attempted: a write of the pending batch failed; it may have landed all
+	// the same, so the next try checks the exact high-water mark.
+	attempted bool
 }
 
 type partitionKey struct {
@@ -341,6 +350,7 @@ func (p *Pipeline) flush(ctx context.Context) error {
 			if len(p.rows) == 0 {
 				return nil
 			}
+			p.attempted = true
 			return p.sink.Write(ctx, p.rows)
 		}, func(err error) {
 			p.metrics.FlushErrors.WithLabelValues(errorCategory(err)).Inc()
@@ -365,6 +375,7 @@ func (p *Pipeline) flush(ctx context.Context) error {
 	p.updateStateMetrics()
 	clear(p.rows) // drop references to the events' strings
 	p.rows, p.msgs, p.dead = p.rows[:0], p.msgs[:0], p.dead[:0]
+	p.attempted = false
 	return nil
 }
 
@@ -375,13 +386,17 @@ func (p *Pipeline) dropStored(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
+	read := hw.HighWater
+	if recent, ok := p.sink.(RecentHighWaterer); ok && !p.attempted {
+		read = recent.RecentHighWater
+	}
 	marks := map[partitionKey]int64{}
 	kept := p.rows[:0]
 	for _, r := range p.rows {
 		k := partitionKey{r.Topic, int(r.Partition)}
 		mark, known := marks[k]
 		if !known {
-			off, found, err := hw.HighWater(ctx, r.Topic, r.Partition)
+			off, found, err := read(ctx, r.Topic, r.Partition)
 			if err != nil {
 				return err
 			}
