@@ -21,20 +21,27 @@ const (
 	Malformed
 )
 
-var outcomeNames = [...]string{"ignored", "failure", "success", "context", "malformed"}
-
 func (o Outcome) String() string {
-	if int(o) < len(outcomeNames) {
-		return outcomeNames[o]
+	switch o {
+	case Ignored:
+		return "ignored"
+	case Failure:
+		return "failure"
+	case Success:
+		return "success"
+	case Context:
+		return "context"
+	case Malformed:
+		return "malformed"
 	}
 	return "unknown"
 }
 
 // ParseOutcome returns the outcome named s.
 func ParseOutcome(s string) (Outcome, bool) {
-	for i, n := range outcomeNames {
-		if n == s {
-			return Outcome(i), true
+	for o := Ignored; o <= Malformed; o++ {
+		if o.String() == s {
+			return o, true
 		}
 	}
 	return Ignored, false

@@ -132,15 +132,11 @@ func (d *Decoder) Decode(line []byte) []classify.Event {
 	return d.decodeText(line)
 }
 
-// markers say that a line which does not decode was meant to be an auth event.
-var markers = [][]byte{
-	[]byte(`"error`), []byte("keycloak"), []byte("hydra"), []byte("AADSTS"), []byte("oauth"),
-	[]byte(`"records"`), []byte("type="), []byte("realmId"), []byte("grant_type"),
-}
-
+// looksLikeOurs says that a line which does not decode was meant to be an
+// auth event: it carries one of the sources' markers.
 func looksLikeOurs(line []byte) bool {
-	for _, m := range markers {
-		if bytes.Contains(line, m) {
+	for _, m := range [...]string{`"error`, "keycloak", "hydra", "AADSTS", "oauth", `"records"`, "type=", "realmId", "grant_type"} {
+		if bytes.Contains(line, []byte(m)) {
 			return true
 		}
 	}
@@ -301,16 +297,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-var timeLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02 15:04:05,000",
-	"2006-01-02 15:04:05.000",
-	"2006-01-02 15:04:05Z",
-	"2006-01-02 15:04:05",
-	"2006-01-02T15:04:05.000Z0700",
-	"2006-01-02T15:04:05Z0700",
-}
-
 // parseTime parses the timestamps the sources write; zero when it cannot.
 func parseTime(s string) time.Time {
 	if s == "" {
@@ -328,7 +314,8 @@ func parseTime(s string) time.Time {
 	if t, ok := parseRFC3339(s); ok {
 		return t
 	}
-	for _, l := range timeLayouts {
+	for _, l := range [...]string{time.RFC3339Nano, "2006-01-02 15:04:05,000", "2006-01-02 15:04:05.000",
+		"2006-01-02 15:04:05Z", "2006-01-02 15:04:05", "2006-01-02T15:04:05.000Z0700", "2006-01-02T15:04:05Z0700"} {
 		if t, err := time.Parse(l, s); err == nil {
 			return t.UTC()
 		}
