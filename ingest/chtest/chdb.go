@@ -2,7 +2,7 @@ package chtest
 
 import (
 	"encoding/json"
-	"os"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -50,20 +50,12 @@ json.dump(out, sys.stdout)
 // imported.
 func RequireCHDB(t testing.TB) {
 	t.Helper()
-	gate := os.Getenv(EnvCHDB)
-	switch gate {
-	case "", "required":
-	case "off":
-		t.Skipf("%s=off", EnvCHDB)
-	default:
-		t.Fatalf("%s=%q: want unset, required or off", EnvCHDB, gate)
-	}
-	if out, err := exec.Command("python3", "-c", "import chdb").CombinedOutput(); err != nil {
-		if gate == "required" {
-			t.Fatalf("%s=required: python3 cannot import chdb: %v %s (install it with .ci/install-clickhouse)", EnvCHDB, err, out)
+	Gate(t, EnvCHDB, func() error {
+		if out, err := exec.Command("python3", "-c", "import chdb").CombinedOutput(); err != nil {
+			return fmt.Errorf("python3 cannot import chdb: %v %s", err, out)
 		}
-		t.Skipf("python3 cannot import chdb (%v); set %s=required to fail instead", err, EnvCHDB)
-	}
+		return nil
+	})
 }
 
 // CHDB runs the steps in order in one fresh chdb session and returns the

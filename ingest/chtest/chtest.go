@@ -40,21 +40,13 @@ type Server = localch.Server
 // Start starts a server for the test, or skips or fails it as the gate says.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	gate := os.Getenv(EnvGate)
-	switch gate {
-	case "", "required":
-	case "off":
-		t.Skipf("%s=off", EnvGate)
-	default:
-		t.Fatalf("%s=%q: want unset, required or off", EnvGate, gate)
-	}
-	bin, args, err := localch.Binary(os.Getenv(EnvBinary))
-	if err != nil {
-		if gate == "required" {
-			t.Fatalf("%s=required: %v (install it with .ci/install-clickhouse)", EnvGate, err)
-		}
-		t.Skipf("no clickhouse server (%v); set %s=required to fail instead", err, EnvGate)
-	}
+	var bin string
+	var args []string
+	Gate(t, EnvGate, func() error {
+		var err error
+		bin, args, err = localch.Binary(os.Getenv(EnvBinary))
+		return err
+	})
 	// A free port can be taken between choosing it and the server binding
 	// it: try again with others.
 	var last error
@@ -76,4 +68,25 @@ func Start(t testing.TB) *Server {
 	}
 	t.Fatalf("start clickhouse (%s): %v", bin, last)
 	return nil
+}
+
+// Gate is the three-state gate of ch-go's cht for the component that
+// available checks: env unset runs the test when the component is there and
+// skips it otherwise; "required" fails instead of skipping (CI); "off" skips.
+func Gate(t testing.TB, env string, available func() error) {
+	t.Helper()
+	gate := os.Getenv(env)
+	switch gate {
+	case "", "required":
+	case "off":
+		t.Skipf("%s=off", env)
+	default:
+		t.Fatalf("%s=%q: want unset, required or off", env, gate)
+	}
+	if err := available(); err != nil {
+		if gate == "required" {
+			t.Fatalf("%s=required: %v (install it with .ci/install-clickhouse)", env, err)
+		}
+		t.Skipf("%v; set %s=required to fail instead", err, env)
+	}
 }
