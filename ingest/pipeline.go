@@ -447,6 +447,9 @@ func (p *Pipeline) retry(ctx context.Context, fn func() error, failed func(error
 			}
 			return nil
 		}
+		if ctx.Err() != nil {
+			return errors.Join(err, ctx.Err()) // shutting down: the drain tries again
+		}
 		failed(err)
 		if attempt == 1 || attempt%10 == 0 {
 			p.logger.Warn("write failed; fetching paused, retrying", "err", err, "attempt", attempt, "backoff", backoff)
