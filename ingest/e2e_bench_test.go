@@ -110,6 +110,9 @@ func TestBenchE2E(t *testing.T) {
 	}
 	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
 	t.Logf("serve metrics on http://127.0.0.1:%d/metrics", port)
+	if out := os.Getenv("AUTHSIFT_BENCH_PROFILE"); out != "" {
+		go saveProfile(t, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=10", port), out)
+	}
 	waitCommitted(t, brokers, "bench", int64(sent), partitions, benchWait())
 	wall := time.Since(start)
 	cpu := procCPU(t, cmd.Process.Pid)
@@ -226,6 +229,27 @@ type fixedPartition int
 
 func (f fixedPartition) Balance(_ kafka.Message, partitions ...int) int {
 	return partitions[int(f)%len(partitions)]
+}
+
+// saveProfile writes a CPU profile of the service (taken while phase 1 runs)
+// to out, for `make bench-e2e AUTHSIFT_BENCH_PROFILE=cpu.pprof`.
+func saveProfile(t *testing.T, url, out string) {
+	time.Sleep(3 * time.Second) // past start-up and migrations
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Logf("profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err == nil {
+		err = os.WriteFile(out, data, 0o644)
+	}
+	if err != nil {
+		t.Logf("profile: %v", err)
+		return
+	}
+	t.Logf("phase 1 CPU profile (10 s) written to %s", out)
 }
 
 func freeTCPPort(t *testing.T) int {
