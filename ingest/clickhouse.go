@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -149,6 +150,10 @@ type ClickHouse struct {
 	schema  Schema
 	red     *Redactor
 	insert  string
+	// lowCardinality marks the LowCardinality columns of the insert.
+	lowCardinality []bool
+	boxes          boxes
+	batches        sync.Pool
 }
 
 // OpenClickHouse connects, asks the server its version and chooses the
@@ -234,6 +239,10 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 		red:     red,
 	}
 	c.insert = "INSERT INTO " + c.schema.Table(EventsTable) + " (" + strings.Join(c.schema.eventColumnNames(), ", ") + ")"
+	for _, col := range c.schema.eventColumns() {
+		c.lowCardinality = append(c.lowCardinality, strings.HasPrefix(col.typ, "LowCardinality("))
+	}
+	c.batches.New = func() any { return new(eventBatch) }
 	return c, nil
 }
 
@@ -277,7 +286,11 @@ func Stored(r *Row) bool {
 // caller redacted it). An event without a time (or with one outside
 // DateTime's range) takes its ingest time.
 func (c *ClickHouse) Write(ctx context.Context, rows []Row) error {
-	var b eventBatch
+	b := c.batches.Get().(*eventBatch)
+	defer func() {
+		b.reset()
+		c.batches.Put(b)
+	}()
 	now := time.Now().UTC()
 	for i := range rows {
 		if Stored(&rows[i]) {
@@ -293,7 +306,12 @@ func (c *ClickHouse) Write(ctx context.Context, rows []Row) error {
 	}
 	defer batch.Close()
 	for i, col := range b.columns() {
-		if err := batch.Column(i).Append(col.values); err != nil {
+		if strs, ok := col.values.([]string); ok && c.lowCardinality[i] {
+			err = c.boxes.appendColumn(batch.Column(i), strs)
+		} else {
+			err = batch.Column(i).Append(col.values)
+		}
+		if err != nil {
 			return fmt.Errorf("append column %s: %w", col.name, err)
 		}
 	}
@@ -335,19 +353,60 @@ func (c *ClickHouse) writeOffsets(ctx context.Context, rows []Row, now time.Time
 	return nil
 }
 
-// eventBatch holds the columns of an insert into events.
+// The string columns of events, in the order of Schema.eventColumns.
+const (
+	colSource = iota
+	colOutcome
+	colClass
+	colFamily
+	colOwner
+	colOAuthError
+	colRule
+	colDecision
+	colEvidence
+	colType
+	colError
+	colCode
+	colReason
+	colDebug
+	colGrantType
+	colEndpoint
+	colContext
+	colHint
+	colDetail
+	colClientID
+	colUserID
+	colSessionID
+	colIP
+	colRealm
+	colTraceID
+	colRedirectURI
+	colHost
+	colThread
+	colTopic
+	colRaw
+	numStringColumns
+)
+
+// eventBatch holds the columns of an insert into events. Batches are pooled:
+// reset keeps the slices' capacity for the next insert.
 type eventBatch struct {
-	n                                             int
-	time, ingestTime                              []time.Time
-	source, outcome, class, family, owner         []string
-	oauthError, rule, decision, evidence          []string
-	typ, err, code, reason, debug                 []string
-	grantType, endpoint, context, hint, detail    []string
-	clientID, userID, sessionID, ip, realm, trace []string
-	redirectURI, host, thread, topic, raw         []string
-	status, seq                                   []uint16
-	partition                                     []int32
-	offset                                        []int64
+	n                int
+	time, ingestTime []time.Time
+	str              [numStringColumns][]string
+	status, seq      []uint16
+	partition        []int32
+	offset           []int64
+}
+
+func (b *eventBatch) reset() {
+	b.n = 0
+	b.time, b.ingestTime = b.time[:0], b.ingestTime[:0]
+	for i := range b.str {
+		clear(b.str[i]) // drop references to the events' strings
+		b.str[i] = b.str[i][:0]
+	}
+	b.status, b.seq, b.partition, b.offset = b.status[:0], b.seq[:0], b.partition[:0], b.offset[:0]
 }
 
 type batchColumn struct {
@@ -357,43 +416,44 @@ type batchColumn struct {
 
 // columns are in the order of Schema.eventColumns (a test checks it).
 func (b *eventBatch) columns() []batchColumn {
+	s := &b.str
 	return []batchColumn{
 		{"time", b.time},
-		{"source", b.source},
-		{"outcome", b.outcome},
-		{"class", b.class},
-		{"family", b.family},
-		{"owner", b.owner},
-		{"oauth_error", b.oauthError},
-		{"rule", b.rule},
-		{"decision", b.decision},
-		{"evidence", b.evidence},
-		{"type", b.typ},
-		{"error", b.err},
-		{"code", b.code},
-		{"reason", b.reason},
-		{"debug", b.debug},
-		{"grant_type", b.grantType},
-		{"endpoint", b.endpoint},
+		{"source", s[colSource]},
+		{"outcome", s[colOutcome]},
+		{"class", s[colClass]},
+		{"family", s[colFamily]},
+		{"owner", s[colOwner]},
+		{"oauth_error", s[colOAuthError]},
+		{"rule", s[colRule]},
+		{"decision", s[colDecision]},
+		{"evidence", s[colEvidence]},
+		{"type", s[colType]},
+		{"error", s[colError]},
+		{"code", s[colCode]},
+		{"reason", s[colReason]},
+		{"debug", s[colDebug]},
+		{"grant_type", s[colGrantType]},
+		{"endpoint", s[colEndpoint]},
 		{"status", b.status},
-		{"context", b.context},
-		{"hint", b.hint},
-		{"detail", b.detail},
-		{"client_id", b.clientID},
-		{"user_id", b.userID},
-		{"session_id", b.sessionID},
-		{"ip", b.ip},
-		{"realm", b.realm},
-		{"trace_id", b.trace},
-		{"redirect_uri", b.redirectURI},
-		{"host", b.host},
-		{"thread", b.thread},
-		{"kafka_topic", b.topic},
+		{"context", s[colContext]},
+		{"hint", s[colHint]},
+		{"detail", s[colDetail]},
+		{"client_id", s[colClientID]},
+		{"user_id", s[colUserID]},
+		{"session_id", s[colSessionID]},
+		{"ip", s[colIP]},
+		{"realm", s[colRealm]},
+		{"trace_id", s[colTraceID]},
+		{"redirect_uri", s[colRedirectURI]},
+		{"host", s[colHost]},
+		{"thread", s[colThread]},
+		{"kafka_topic", s[colTopic]},
 		{"kafka_partition", b.partition},
 		{"kafka_offset", b.offset},
 		{"kafka_seq", b.seq},
 		{"ingest_time", b.ingestTime},
-		{"raw", b.raw},
+		{"raw", s[colRaw]},
 	}
 }
 
@@ -431,41 +491,75 @@ func (b *eventBatch) add(r *Row, red *Redactor, now time.Time) {
 	}
 	b.n++
 	b.time = append(b.time, t.UTC())
-	b.source = append(b.source, ev.Source)
-	b.outcome = append(b.outcome, v.Outcome.String())
-	b.class = append(b.class, class)
-	b.family = append(b.family, family)
-	b.owner = append(b.owner, owner)
-	b.oauthError = append(b.oauthError, oauthError)
-	b.rule = append(b.rule, rule)
-	b.decision = append(b.decision, decision)
-	b.evidence = append(b.evidence, evidence)
-	b.typ = append(b.typ, ev.Type)
-	b.err = append(b.err, ev.Error)
-	b.code = append(b.code, ev.Code)
-	b.reason = append(b.reason, red.Redact(ev.Reason))
-	b.debug = append(b.debug, red.Redact(ev.Debug))
-	b.grantType = append(b.grantType, ev.GrantType)
-	b.endpoint = append(b.endpoint, ev.Endpoint)
+	b.ingestTime = append(b.ingestTime, ingest.UTC())
 	b.status = append(b.status, uint16(status))
-	b.context = append(b.context, ev.Context)
-	b.hint = append(b.hint, ev.Hint)
-	b.detail = append(b.detail, red.Redact(ev.Detail))
-	b.clientID = append(b.clientID, ev.ClientID)
-	b.userID = append(b.userID, ev.UserID)
-	b.sessionID = append(b.sessionID, ev.SessionID)
-	b.ip = append(b.ip, ev.IP)
-	b.realm = append(b.realm, ev.Realm)
-	b.trace = append(b.trace, ev.TraceID)
-	b.redirectURI = append(b.redirectURI, red.Redact(ev.RedirectURI))
-	b.host = append(b.host, ev.Host)
-	b.thread = append(b.thread, ev.Thread)
-	b.topic = append(b.topic, r.Topic)
 	b.partition = append(b.partition, r.Partition)
 	b.offset = append(b.offset, r.Offset)
 	b.seq = append(b.seq, r.Seq)
-	b.ingestTime = append(b.ingestTime, ingest.UTC())
-	b.raw = append(b.raw, r.Raw)
+	s := &b.str
+	s[colSource] = append(s[colSource], ev.Source)
+	s[colOutcome] = append(s[colOutcome], v.Outcome.String())
+	s[colClass] = append(s[colClass], class)
+	s[colFamily] = append(s[colFamily], family)
+	s[colOwner] = append(s[colOwner], owner)
+	s[colOAuthError] = append(s[colOAuthError], oauthError)
+	s[colRule] = append(s[colRule], rule)
+	s[colDecision] = append(s[colDecision], decision)
+	s[colEvidence] = append(s[colEvidence], evidence)
+	s[colType] = append(s[colType], ev.Type)
+	s[colError] = append(s[colError], ev.Error)
+	s[colCode] = append(s[colCode], ev.Code)
+	s[colReason] = append(s[colReason], red.Redact(ev.Reason))
+	s[colDebug] = append(s[colDebug], red.Redact(ev.Debug))
+	s[colGrantType] = append(s[colGrantType], ev.GrantType)
+	s[colEndpoint] = append(s[colEndpoint], ev.Endpoint)
+	s[colContext] = append(s[colContext], ev.Context)
+	s[colHint] = append(s[colHint], ev.Hint)
+	s[colDetail] = append(s[colDetail], red.Redact(ev.Detail))
+	s[colClientID] = append(s[colClientID], ev.ClientID)
+	s[colUserID] = append(s[colUserID], ev.UserID)
+	s[colSessionID] = append(s[colSessionID], ev.SessionID)
+	s[colIP] = append(s[colIP], ev.IP)
+	s[colRealm] = append(s[colRealm], ev.Realm)
+	s[colTraceID] = append(s[colTraceID], ev.TraceID)
+	s[colRedirectURI] = append(s[colRedirectURI], red.Redact(ev.RedirectURI))
+	s[colHost] = append(s[colHost], ev.Host)
+	s[colThread] = append(s[colThread], ev.Thread)
+	s[colTopic] = append(s[colTopic], r.Topic)
+	s[colRaw] = append(s[colRaw], r.Raw)
+}
+
+// boxes holds one interface value per distinct string of the
+// LowCardinality columns. clickhouse-go's LowCardinality column takes values
+// as interfaces and keys its dictionary by them: appending a boxed value
+// that is reused saves a reflection and an allocation per value, which was
+// most of the insert's cost.
+type boxes struct {
+	mu sync.Mutex
+	m  map[string]any
+}
+
+// maxBoxes bounds the boxes kept: the columns are low-cardinality, but a
+// client sending arbitrary error codes must not grow memory.
+const maxBoxes = 1 << 16
+
+func (x *boxes) appendColumn(col driver.BatchColumn, values []string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.m == nil || len(x.m) > maxBoxes {
+		x.m = make(map[string]any, 1024)
+	}
+	for _, v := range values {
+		b, ok := x.m[v]
+		if !ok {
+			b = v
+			x.m[v] = b
+		}
+		if err := col.AppendRow(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // HighWater returns the highest offset stored for the partition (ok false

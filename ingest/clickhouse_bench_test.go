@@ -1,0 +1,79 @@
+package ingest
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/ingest/chtest"
+)
+
+// BenchmarkClickHouseWrite inserts batches of 10,000 rows of the generator's
+// mixed traffic into the real server and reports the client's CPU per row
+// (cpu-ns/row, from getrusage: the server is another process) beside the
+// wall time per batch.
+func BenchmarkClickHouseWrite(b *testing.B) {
+	srv := chtest.Start(b)
+	red := NewRedactor([]byte("bench-key"))
+	ch, err := OpenClickHouse(context.Background(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "bench", Redactor: red})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ch.Close()
+	if _, err := ch.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	const batch = 10000
+	rows := benchRows(b, batch, red)
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range rows {
+			rows[j].Offset = int64(i*batch + j)
+		}
+		if err := ch.Write(context.Background(), rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N*batch), "cpu-ns/row")
+}
+
+// benchRows classifies the generator's traffic into n rows the way the
+// pipeline does.
+func benchRows(b *testing.B, n int, red *Redactor) []Row {
+	s, err := NewStream(defaultEngine(b), FormatAuto, classify.DefaultTrackerConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := NewGenerator(7)
+	now := time.Now().UTC()
+	var rows []Row
+	for i := 0; len(rows) < n; i++ {
+		for _, line := range splitLines(g.Append(nil)) {
+			s.Line(i, line, false, func(r *Record) {
+				if r.Event == nil || (r.Verdict.Outcome == classify.Ignored && r.Verdict.Rule == nil) || len(rows) >= n {
+					return
+				}
+				row := Row{Topic: "auth", Partition: 0, IngestTime: now, Event: *r.Event, Verdict: r.Verdict}
+				if r.Verdict.Outcome == classify.Failure {
+					row.Raw = red.Redact(string(line))
+				}
+				rows = append(rows, row)
+			})
+		}
+	}
+	return rows
+}
+
+// processCPU is the user + system CPU time of this process.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
