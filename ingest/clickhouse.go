@@ -153,7 +153,9 @@ type ClickHouse struct {
 	// lowCardinality marks the LowCardinality columns of the insert.
 	lowCardinality []bool
 	boxes          boxes
-	batches        sync.Pool
+	// batches are free column buffers, kept between inserts (a sync.Pool
+	// would lose them at every garbage collection).
+	batches chan *eventBatch
 }
 
 // OpenClickHouse connects, asks the server its version and chooses the
@@ -242,7 +244,7 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 	for _, col := range c.schema.eventColumns() {
 		c.lowCardinality = append(c.lowCardinality, strings.HasPrefix(col.typ, "LowCardinality("))
 	}
-	c.batches.New = func() any { return new(eventBatch) }
+	c.batches = make(chan *eventBatch, 2)
 	return c, nil
 }
 
@@ -286,10 +288,18 @@ func Stored(r *Row) bool {
 // caller redacted it). An event without a time (or with one outside
 // DateTime's range) takes its ingest time.
 func (c *ClickHouse) Write(ctx context.Context, rows []Row) error {
-	b := c.batches.Get().(*eventBatch)
+	var b *eventBatch
+	select {
+	case b = <-c.batches:
+	default:
+		b = new(eventBatch)
+	}
 	defer func() {
 		b.reset()
-		c.batches.Put(b)
+		select {
+		case c.batches <- b:
+		default:
+		}
 	}()
 	now := time.Now().UTC()
 	for i := range rows {
@@ -388,7 +398,7 @@ const (
 	numStringColumns
 )
 
-// eventBatch holds the columns of an insert into events. Batches are pooled:
+// eventBatch holds the columns of an insert into events. Batches are reused:
 // reset keeps the slices' capacity for the next insert.
 type eventBatch struct {
 	n                int

@@ -43,7 +43,30 @@ type Metrics struct {
 	CatalogRules     prometheus.Gauge
 
 	clients *clientLimiter
+	series  seriesCache
 }
+
+// seriesCache keeps the counters Observe used, so that counting an event is
+// a map lookup instead of hashing its label values again. It is bounded: it
+// starts over when it holds maxCachedSeries (a reload brings new classes).
+type seriesCache struct {
+	mu       sync.Mutex
+	events   map[eventSeries]prometheus.Counter
+	failures map[failureSeries]prometheus.Counter
+}
+
+type eventSeries struct {
+	source  string
+	outcome classify.Outcome
+}
+
+type failureSeries struct {
+	source     string
+	class      *rules.Class
+	oauthError string
+}
+
+const maxCachedSeries = 4096
 
 // NewMetrics registers the metrics on reg and pre-creates the series of the
 // catalog's classes, so that they exist from start-up. clientLimit bounds the
@@ -126,14 +149,10 @@ func (m *Metrics) CatalogLoaded(cat *rules.Catalog) {
 
 // Observe counts one classified event.
 func (m *Metrics) Observe(ev *classify.Event, v *classify.Verdict) {
-	m.Events.WithLabelValues(ev.Source, v.Outcome.String()).Inc()
+	m.series.event(m.Events, ev.Source, v.Outcome).Inc()
 	switch v.Outcome {
 	case classify.Failure:
-		oe := v.OAuthError
-		if oe == "" {
-			oe = rules.OtherOAuthError
-		}
-		m.Failures.WithLabelValues(ev.Source, v.Class.ID, v.Class.Family, v.Class.Owner, oe).Inc()
+		m.series.failure(m.Failures, ev.Source, v.Class, v.OAuthError).Inc()
 		m.ClientFailures.WithLabelValues(m.clients.label(ev.ClientID, m.ClientFailures), v.Class.ID).Inc()
 	case classify.Malformed:
 		m.Malformed.WithLabelValues(ev.Source).Inc()
@@ -141,6 +160,40 @@ func (m *Metrics) Observe(ev *classify.Event, v *classify.Verdict) {
 	if !ev.Time.IsZero() {
 		m.LastEventTime.Set(float64(ev.Time.Unix()))
 	}
+}
+
+func (c *seriesCache) event(vec *prometheus.CounterVec, source string, o classify.Outcome) prometheus.Counter {
+	k := eventSeries{source, o}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ctr, ok := c.events[k]; ok {
+		return ctr
+	}
+	if c.events == nil || len(c.events) >= maxCachedSeries {
+		c.events = map[eventSeries]prometheus.Counter{}
+	}
+	ctr := vec.WithLabelValues(source, o.String())
+	c.events[k] = ctr
+	return ctr
+}
+
+func (c *seriesCache) failure(vec *prometheus.CounterVec, source string, class *rules.Class, oauthError string) prometheus.Counter {
+	k := failureSeries{source, class, oauthError}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ctr, ok := c.failures[k]; ok {
+		return ctr
+	}
+	if c.failures == nil || len(c.failures) >= maxCachedSeries {
+		c.failures = map[failureSeries]prometheus.Counter{}
+	}
+	oe := oauthError
+	if oe == "" {
+		oe = rules.OtherOAuthError
+	}
+	ctr := vec.WithLabelValues(source, class.ID, class.Family, class.Owner, oe)
+	c.failures[k] = ctr
+	return ctr
 }
 
 // clientLimiter bounds the client_id label: allow-listed clients always get

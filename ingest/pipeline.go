@@ -9,10 +9,12 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/authsift/authsift/classify"
@@ -91,9 +93,11 @@ type Pipeline struct {
 	engine  atomic.Pointer[classify.Engine]
 
 	parts map[partitionKey]*partitionState
-	// the pending batch
+	// the pending batch: its rows, how many messages it holds, the last
+	// message of each partition (what is committed) and the dead letters
 	rows    []Row
-	msgs    []kafka.Message
+	pending int
+	commits map[partitionKey]kafka.Message
 	dead    []kafka.Message
 	started time.Time
 	evicted uint64
@@ -121,6 +125,9 @@ type partitionState struct {
 	// message Kafka delivers again (a rebalance restarts from the committed
 	// offset) is either stored or in the pending batch already.
 	seen int64
+	// the partition's series, looked up once
+	lag      prometheus.Gauge
+	messages prometheus.Counter
 }
 
 // NewPipeline wires a pipeline. dlq may be nil: undecodable messages are then
@@ -129,7 +136,8 @@ func NewPipeline(cfg PipelineConfig, engine *classify.Engine, fetcher Fetcher, s
 	metrics *Metrics, red *Redactor, logger *slog.Logger) *Pipeline {
 	cfg.defaults()
 	p := &Pipeline{cfg: cfg, fetcher: fetcher, sink: sink, dlq: dlq, metrics: metrics, red: red,
-		logger: logger.With("component", "pipeline"), parts: map[partitionKey]*partitionState{}}
+		logger: logger.With("component", "pipeline"), parts: map[partitionKey]*partitionState{},
+		commits: map[partitionKey]kafka.Message{}}
 	p.engine.Store(engine)
 	return p
 }
@@ -140,9 +148,68 @@ func (p *Pipeline) SetEngine(e *classify.Engine) { p.engine.Store(e) }
 // Engine returns the live engine.
 func (p *Pipeline) Engine() *classify.Engine { return p.engine.Load() }
 
-type fetched struct {
-	msg kafka.Message
-	err error
+// fetchQueue hands fetched messages from the fetching goroutine to the
+// pipeline in slices: one lock per message and one wake-up per slice instead
+// of a channel operation per message.
+type fetchQueue struct {
+	mu    sync.Mutex
+	msgs  []kafka.Message
+	err   error
+	ready chan struct{} // a token when msgs or err is new
+	taken chan struct{} // a token when the pipeline took msgs
+}
+
+// maxQueued bounds the messages waiting in a fetchQueue; kafka-go's reader
+// holds more in its own queue (QueueCapacity).
+const maxQueued = 1024
+
+func newFetchQueue() *fetchQueue {
+	return &fetchQueue{ready: make(chan struct{}, 1), taken: make(chan struct{}, 1)}
+}
+
+// fill fetches until ctx ends or a fetch fails, waiting while the queue is
+// full.
+func (q *fetchQueue) fill(ctx context.Context, f Fetcher) {
+	for {
+		m, err := f.FetchMessage(ctx)
+		q.mu.Lock()
+		if err != nil {
+			q.err = err
+		} else {
+			q.msgs = append(q.msgs, m)
+		}
+		full := len(q.msgs) >= maxQueued
+		q.mu.Unlock()
+		select {
+		case q.ready <- struct{}{}:
+		default:
+		}
+		if err != nil {
+			return
+		}
+		if full {
+			select {
+			case <-q.taken:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// take swaps the queued messages for buf (emptied) and returns them, with
+// the fetch error if there was one.
+func (q *fetchQueue) take(buf []kafka.Message) ([]kafka.Message, error) {
+	clear(buf)
+	q.mu.Lock()
+	msgs, err := q.msgs, q.err
+	q.msgs = buf[:0]
+	q.mu.Unlock()
+	select {
+	case q.taken <- struct{}{}:
+	default:
+	}
+	return msgs, err
 }
 
 // Run consumes until ctx is done, then stores and commits what it holds
@@ -150,44 +217,37 @@ type fetched struct {
 func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 	fetchCtx, stopFetch := context.WithCancel(ctx)
 	defer stopFetch()
-	in := make(chan fetched)
-	go func() {
-		for {
-			m, err := p.fetcher.FetchMessage(fetchCtx)
-			select {
-			case in <- fetched{m, err}:
-			case <-fetchCtx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
+	q := newFetchQueue()
+	go q.fill(fetchCtx, p.fetcher)
 	tick := time.NewTicker(p.cfg.FlushInterval / 4)
 	defer tick.Stop()
+	var buf []kafka.Message
 	for {
 		select {
 		case <-ctx.Done():
 			return p.drain(shutdown)
-		case f := <-in:
-			if f.err != nil {
+		case <-q.ready:
+			msgs, err := q.take(buf)
+			for i := range msgs {
+				p.handle(ctx, &msgs[i])
+				if len(p.rows) >= p.cfg.BatchRows || p.pending >= 4*p.cfg.BatchRows {
+					if err := p.flush(ctx); err != nil {
+						if ctx.Err() != nil {
+							return p.drain(shutdown)
+						}
+						return err
+					}
+				}
+			}
+			buf = msgs
+			if err != nil {
 				if ctx.Err() != nil {
 					return p.drain(shutdown)
 				}
-				return fmt.Errorf("fetch message: %w", f.err)
-			}
-			p.handle(ctx, f.msg)
-			if len(p.rows) >= p.cfg.BatchRows || len(p.msgs) >= 4*p.cfg.BatchRows {
-				if err := p.flush(ctx); err != nil {
-					if ctx.Err() != nil {
-						return p.drain(shutdown)
-					}
-					return err
-				}
+				return fmt.Errorf("fetch message: %w", err)
 			}
 		case <-tick.C:
-			if len(p.msgs) > 0 && time.Since(p.started) >= p.cfg.FlushInterval {
+			if p.pending > 0 && time.Since(p.started) >= p.cfg.FlushInterval {
 				if err := p.flush(ctx); err != nil {
 					if ctx.Err() != nil {
 						return p.drain(shutdown)
@@ -201,13 +261,13 @@ func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 
 // drain stores and commits the pending batch before an exit.
 func (p *Pipeline) drain(timeout time.Duration) error {
-	if len(p.msgs) == 0 {
+	if p.pending == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := p.flush(ctx); err != nil {
-		return fmt.Errorf("flush at shutdown (%d messages stay uncommitted and will be read again): %w", len(p.msgs), err)
+		return fmt.Errorf("flush at shutdown (%d messages stay uncommitted and will be read again): %w", p.pending, err)
 	}
 	p.logger.Info("flushed at shutdown")
 	return nil
@@ -222,7 +282,9 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message) *partitionSt
 		if err != nil { // formats are validated at start-up; fall back to detection
 			s, _ = NewStream(engine, FormatAuto, p.cfg.Tracker)
 		}
-		st = &partitionState{stream: s, engine: engine, next: -1, seen: -1}
+		st = &partitionState{stream: s, engine: engine, next: -1, seen: -1,
+			lag:      p.metrics.Lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)),
+			messages: p.metrics.Messages.WithLabelValues(m.Topic)}
 		p.parts[k] = st
 	}
 	if st.engine != engine {
@@ -254,16 +316,17 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message) *partitionSt
 // series and its correlation state are dropped.
 const partitionIdle = 5 * time.Minute
 
-func (p *Pipeline) handle(ctx context.Context, m kafka.Message) {
-	if len(p.msgs) == 0 {
+func (p *Pipeline) handle(ctx context.Context, m *kafka.Message) {
+	if p.pending == 0 {
 		p.started = time.Now()
 	}
-	p.metrics.Messages.WithLabelValues(m.Topic).Inc()
+	st := p.partition(ctx, m)
+	st.messages.Inc()
 	if m.HighWaterMark > 0 {
-		p.metrics.Lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)).Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
+		st.lag.Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
 	}
-	st := p.partition(ctx, &m)
-	p.msgs = append(p.msgs, m)
+	p.pending++
+	p.commits[partitionKey{m.Topic, m.Partition}] = kafka.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
 	if m.Offset <= st.hw || m.Offset <= st.seen {
 		p.metrics.ReplaySkipped.Inc()
 		return
@@ -315,7 +378,7 @@ func (p *Pipeline) handle(ctx context.Context, m kafka.Message) {
 	}
 }
 
-func (p *Pipeline) deadLetter(m kafka.Message, reason, detail string) {
+func (p *Pipeline) deadLetter(m *kafka.Message, reason, detail string) {
 	p.metrics.DLQ.WithLabelValues(reason).Inc()
 	if p.dlq == nil {
 		return
@@ -363,18 +426,23 @@ func (p *Pipeline) flush(ctx context.Context) error {
 		p.metrics.FlushDuration.Observe(time.Since(start).Seconds())
 	}
 	cs := time.Now()
-	if err := p.fetcher.CommitMessages(ctx, p.msgs...); err != nil {
+	commits := make([]kafka.Message, 0, len(p.commits))
+	for _, m := range p.commits {
+		commits = append(commits, m)
+	}
+	if err := p.fetcher.CommitMessages(ctx, commits...); err != nil {
 		// The rows are stored: after a rebalance or restart these messages
 		// are read again and skipped by the high-water check.
 		p.metrics.CommitErrors.Inc()
-		p.logger.Warn("offset commit failed; the batch will be read again and skipped", "err", err, "messages", len(p.msgs))
+		p.logger.Warn("offset commit failed; the batch will be read again and skipped", "err", err, "messages", p.pending)
 	} else {
 		p.metrics.CommitDuration.Observe(time.Since(cs).Seconds())
 	}
 	p.metrics.LastProcessed.Set(float64(time.Now().Unix()))
 	p.updateStateMetrics()
 	clear(p.rows) // drop references to the events' strings
-	p.rows, p.msgs, p.dead = p.rows[:0], p.msgs[:0], p.dead[:0]
+	clear(p.commits)
+	p.rows, p.pending, p.dead = p.rows[:0], 0, p.dead[:0]
 	p.attempted = false
 	return nil
 }
