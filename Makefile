@@ -48,8 +48,8 @@ bench-file: build ## `authsift classify` throughput and peak RSS on generated 25
 	done
 
 bench-e2e: build ## the service as its own process: kfake -> authsift serve -> real ClickHouse; throughput, p99 to queryable, peak RSS
-	AUTHSIFT_BENCH_E2E=1 AUTHSIFT_BIN=$(CURDIR)/$(BIN) AUTHSIFT_BENCH_PROFILE=$(AUTHSIFT_BENCH_PROFILE) AUTHSIFT_BENCH_LINES=$${AUTHSIFT_BENCH_LINES:-1000000} \
-	  $(GO) test -count=1 -run TestBenchE2E -v -timeout 30m ./ingest | grep -E 'RESULT|phase|pre-filled|profile|^(ok|FAIL|---)'
+	AUTHSIFT_BENCH_E2E=1 AUTHSIFT_BIN=$(CURDIR)/$(BIN) AUTHSIFT_BENCH_PROFILE=$(AUTHSIFT_BENCH_PROFILE) AUTHSIFT_BENCH_ARGS="$(AUTHSIFT_BENCH_ARGS)" AUTHSIFT_BENCH_LINES=$${AUTHSIFT_BENCH_LINES:-1000000} \
+	  $(GO) test -count=1 -run TestBenchE2E -v -timeout 30m ./ingest | grep -E 'RESULT|phase|pre-filled|profile|serve flags|^(ok|FAIL|---)'
 
 demo: build ## run everything on this machine (in-process Kafka, generator, service, local ClickHouse if installed)
 	./$(BIN) demo

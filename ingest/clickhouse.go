@@ -31,6 +31,13 @@ const (
 	ClickHousePasswordEnv = "AUTHSIFT_CLICKHOUSE_PASSWORD"
 )
 
+// Compression methods of the native protocol.
+const (
+	CompressionLZ4  = "lz4"
+	CompressionZSTD = "zstd"
+	CompressionNone = "none"
+)
+
 // ClickHouseConfig says how to reach ClickHouse.
 type ClickHouseConfig struct {
 	// Addrs are host:port addresses of the native protocol (9000, or 9440
@@ -54,6 +61,10 @@ type ClickHouseConfig struct {
 	// on a connection (a query or an insert).
 	DialTimeout time.Duration
 	ReadTimeout time.Duration
+
+	// Compression is the native protocol's block compression: lz4 (the
+	// default), zstd or none.
+	Compression string
 
 	// Cluster, when set, is the cluster (remote_servers) the schema is
 	// replicated on: migrations run ON CLUSTER, events are written through a
@@ -104,6 +115,11 @@ func (c *ClickHouseConfig) Validate() error {
 	if !c.TLS && (c.TLSCAFile != "" || c.TLSInsecureSkipVerify) {
 		errs = append(errs, errors.New("clickhouse: TLS CA file or insecure-skip-verify given without TLS"))
 	}
+	switch c.Compression {
+	case "", CompressionLZ4, CompressionZSTD, CompressionNone:
+	default:
+		errs = append(errs, fmt.Errorf("clickhouse: compression %q: want lz4, zstd or none", c.Compression))
+	}
 	if c.DialTimeout < 0 || c.ReadTimeout < 0 || c.TTL < 0 {
 		errs = append(errs, errors.New("clickhouse: negative timeout or TTL"))
 	}
@@ -140,6 +156,16 @@ func (c *ClickHouseConfig) tlsConfig() (*tls.Config, error) {
 		t.RootCAs = pool
 	}
 	return t, nil
+}
+
+func compression(method string) *clickhouse.Compression {
+	switch method {
+	case CompressionNone:
+		return nil
+	case CompressionZSTD:
+		return &clickhouse.Compression{Method: clickhouse.CompressionZSTD}
+	}
+	return &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
 }
 
 // ClickHouse stores classified events, the catalog and the schema in
@@ -189,7 +215,7 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 		TLS:         tlsCfg,
 		DialTimeout: cfg.DialTimeout,
 		ReadTimeout: cfg.ReadTimeout,
-		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		Compression: compression(cfg.Compression),
 		ClientInfo: clickhouse.ClientInfo{Products: []struct {
 			Name    string
 			Version string
@@ -559,11 +585,22 @@ func (x *boxes) appendColumn(col driver.BatchColumn, values []string) error {
 	if x.m == nil || len(x.m) > maxBoxes {
 		x.m = make(map[string]any, 1024)
 	}
+	var empty any = ""
+	last, lastBox := "", empty
 	for _, v := range values {
-		b, ok := x.m[v]
-		if !ok {
-			b = v
-			x.m[v] = b
+		var b any
+		switch {
+		case v == "":
+			b = empty
+		case v == last:
+			b = lastBox
+		default:
+			var ok bool
+			if b, ok = x.m[v]; !ok {
+				b = v
+				x.m[v] = b
+			}
+			last, lastBox = v, b
 		}
 		if err := col.AppendRow(b); err != nil {
 			return err

@@ -716,6 +716,44 @@ func TestSchemaDDL(t *testing.T) {
 	}
 }
 
+// TestClickHouseCompression stores the sample rows with each compression
+// method and reads every one back.
+func TestClickHouseCompression(t *testing.T) {
+	srv := chtest.Start(t)
+	_, engine := testEngine(t)
+	red := NewRedactor([]byte("test-key"))
+	for _, method := range []string{CompressionLZ4, CompressionZSTD, CompressionNone} {
+		t.Run(method, func(t *testing.T) {
+			ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "c_" + method,
+				Compression: method, Redactor: red})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ch.Close()
+			if _, err := ch.Migrate(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			rows := sampleRows(t, engine, red, time.Now().UTC(), 0)
+			if err := ch.Write(t.Context(), rows); err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			for i := range rows {
+				if Stored(&rows[i]) {
+					want++
+				}
+			}
+			var got uint64
+			if err := ch.conn.QueryRow(t.Context(), "SELECT count() FROM c_"+method+".events WHERE raw = raw").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if int(got) != want || want == 0 {
+				t.Errorf("%d rows stored, want %d", got, want)
+			}
+		})
+	}
+}
+
 func TestEventColumnsMatchInsert(t *testing.T) {
 	var names []string
 	for _, c := range (&eventBatch{}).columns() {
@@ -765,6 +803,7 @@ func TestClickHouseConfigValidate(t *testing.T) {
 		{"cluster with a backtick", ClickHouseConfig{Addrs: []string{"ch:9000"}, Cluster: "a`b"}, "cluster"},
 		{"CA without TLS", ClickHouseConfig{Addrs: []string{"ch:9000"}, TLSCAFile: "ca.pem"}, "without TLS"},
 		{"negative timeout", ClickHouseConfig{Addrs: []string{"ch:9000"}, ReadTimeout: -1}, "negative"},
+		{"unknown compression", ClickHouseConfig{Addrs: []string{"ch:9000"}, Compression: "gzip"}, "compression"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -82,10 +82,14 @@ func TestBenchE2E(t *testing.T) {
 	t.Logf("pre-filled %d messages (%.1f MB) in %s", sent, float64(bytesIn)/1e6, time.Since(start).Round(time.Millisecond))
 
 	port := freeTCPPort(t)
-	cmd := exec.Command(bin, "serve", "--kafka.brokers", strings.Join(brokers, ","), "--kafka.topic", "auth",
+	args := []string{"serve", "--kafka.brokers", strings.Join(brokers, ","), "--kafka.topic", "auth",
 		"--kafka.group", "bench", "--clickhouse.addr", srv.TCP, "--clickhouse.database", "bench", "--migrate",
 		"--batch.rows", "20000", "--batch.interval", "250ms", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port),
-		"--log.level", "info")
+		"--log.level", "info"}
+	// AUTHSIFT_BENCH_ARGS adds serve flags, e.g. "--clickhouse.compression=none".
+	args = append(args, strings.Fields(os.Getenv("AUTHSIFT_BENCH_ARGS"))...)
+	t.Logf("serve flags: %s", strings.Join(args[1:], " "))
+	cmd := exec.Command(bin, args...)
 	logPath := filepath.Join(t.TempDir(), "serve.log")
 	logf, _ := os.Create(logPath)
 	cmd.Stdout, cmd.Stderr = logf, logf

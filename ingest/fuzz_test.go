@@ -47,3 +47,32 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnquoteDouble checks the fast quoted-value scan against the plain
+// escape state machine it replaced.
+func FuzzUnquoteDouble(f *testing.F) {
+	for _, s := range []string{`abc"`, `a\"b"c`, `a\\"b`, `\\\"x"`, `no quote`, `"`, `\`, `a\\\\"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		want := -1
+		esc := false
+		for i, c := range s {
+			if esc {
+				esc = false
+			} else if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				want = i + 1
+				break
+			}
+		}
+		end, _, ok := unquoteDouble(s)
+		if !ok {
+			end = -1
+		}
+		if end != want {
+			t.Fatalf("unquoteDouble(%q) ends at %d, want %d", s, end, want)
+		}
+	})
+}

@@ -102,22 +102,26 @@ func parseKeycloakKV(s []byte, visit kvVisitor) bool {
 // unquoteDouble reads up to the closing unescaped quote. It returns the index
 // just past the quote, the unescaped value, and whether a quote was found.
 func unquoteDouble(s []byte) (int, []byte, bool) {
-	esc := false
-	for i := 0; i < len(s); i++ {
-		switch {
-		case esc:
-			esc = false
-		case s[i] == '\\':
-			esc = true
-		case s[i] == '"':
+	for off := 0; ; {
+		j := bytes.IndexByte(s[off:], '"')
+		if j < 0 {
+			return 0, nil, false
+		}
+		i := off + j
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for k := i - 1; k >= 0 && s[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
 			v := s[:i]
 			if bytes.IndexByte(v, '\\') >= 0 {
 				v = unescape(v)
 			}
 			return i + 1, v, true
 		}
+		off = i + 1
 	}
-	return 0, nil, false
 }
 
 func unescape(v []byte) []byte {
