@@ -239,6 +239,12 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 		return nil, err
 	}
 
+	if cfg.Cluster != "" && features.LowCardinalitySetting {
+		// ON CLUSTER DDL runs on every node with the server's settings, not
+		// this session's: where LowCardinality needs a setting (18.x), the
+		// cluster schema does without it.
+		features.LowCardinality, features.LowCardinalitySetting = false, false
+	}
 	settings := clickhouse.Settings{}
 	if features.LowCardinalitySetting {
 		settings["allow_experimental_low_cardinality_type"] = 1
@@ -247,6 +253,12 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 		// Write returns when every shard has the rows, not when they are
 		// queued on the local node.
 		settings["insert_distributed_sync"] = 1
+		// Replicated tables drop an inserted block identical to a recent
+		// one. Two batches can give identical per-minute rollup blocks
+		// (one failure of one client in the same minute), and the second
+		// would not be counted. Replays are already skipped by the
+		// high-water check and collapsed by the events table's key.
+		settings["insert_deduplicate"] = 0
 	}
 	conn := probe
 	if len(settings) > 0 {

@@ -90,3 +90,70 @@ func Gate(t testing.TB, env string, available func() error) {
 		t.Skipf("%v; set %s=required to fail instead", err, env)
 	}
 }
+
+// EnvZooKeeperJar overrides the ZooKeeper server jar of StartCluster.
+const EnvZooKeeperJar = "AUTHSIFT_TEST_ZOOKEEPER_JAR"
+
+// Cluster is a ClickHouse cluster of one shard with replicated tables, and
+// the ZooKeeper it coordinates through.
+type Cluster struct {
+	Name      string
+	Replicas  []*Server
+	ZooKeeper *localch.ZooKeeper
+}
+
+// StartCluster starts a ZooKeeper and n ClickHouse servers configured as the
+// replicas of one shard of the cluster name. The gate is that of Start, and
+// ZooKeeper (Debian's zookeeper package, run with java) is required with the
+// server.
+func StartCluster(t testing.TB, name string, n int) *Cluster {
+	t.Helper()
+	var bin, jar string
+	var args []string
+	Gate(t, EnvGate, func() error {
+		var err error
+		if bin, args, err = localch.Binary(os.Getenv(EnvBinary)); err != nil {
+			return err
+		}
+		jar, err = localch.ZooKeeperJar(os.Getenv(EnvZooKeeperJar))
+		return err
+	})
+	zk, err := localch.StartZooKeeper(t.TempDir(), jar)
+	if err != nil {
+		t.Fatalf("start zookeeper: %v", err)
+	}
+	t.Cleanup(func() {
+		zk.Stop()
+		if t.Failed() {
+			t.Logf("zookeeper log tail:\n%s", zk.LogTail())
+		}
+	})
+	c := &Cluster{Name: name, ZooKeeper: zk}
+	cfgs := make([]localch.Config, n)
+	ports := make([]int, n)
+	for i := range cfgs {
+		if err := cfgs[i].FreePorts(); err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = cfgs[i].TCP
+	}
+	for i := range n {
+		cfg, err := localch.ClusterConfig(name, zk, ports, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.HTTP, cfg.TLS = cfgs[i].HTTP, cfgs[i].TLS
+		s, _, err := localch.StartConfig(t.TempDir(), bin, args, cfg)
+		if err != nil {
+			t.Fatalf("start clickhouse replica %d: %v", i+1, err)
+		}
+		t.Cleanup(func() {
+			s.Stop()
+			if t.Failed() {
+				t.Logf("clickhouse replica %d log tail:\n%s", i+1, s.LogTail())
+			}
+		})
+		c.Replicas = append(c.Replicas, s)
+	}
+	return c
+}

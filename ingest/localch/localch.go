@@ -50,10 +50,12 @@ type Server struct {
 	// Dir holds the config, the data and the logs.
 	Dir string
 
+	cmd  []string // the server's command line
 	stop func()
 }
 
-// Stop kills the server and waits for it to exit.
+// Stop kills the server (SIGKILL: no clean shutdown) and waits for it to
+// exit.
 func (s *Server) Stop() { s.stop() }
 
 // Binary finds the server: override (a path) when set, else
@@ -126,6 +128,7 @@ const configXML = `<?xml version="1.0"?>
   <mark_cache_size>67108864</mark_cache_size>
   <uncompressed_cache_size>67108864</uncompressed_cache_size>
   <max_concurrent_queries>100</max_concurrent_queries>
+{extra}
 </yandex>
 `
 
@@ -150,21 +153,40 @@ const usersXML = `<?xml version="1.0"?>
 </yandex>
 `
 
+// Config sets up a server beyond the defaults: fixed ports (0: a free one)
+// and extra configuration elements (ZooKeeper, remote_servers, macros)
+// placed inside the top-level element of config.xml.
+type Config struct {
+	TCP, HTTP, TLS int
+	Extra          string
+}
+
+// FreePorts fills the zero ports of c with free ones, so that a cluster's
+// configs can name each other's ports before any server starts.
+func (c *Config) FreePorts() error {
+	for _, p := range []*int{&c.TCP, &c.HTTP, &c.TLS} {
+		if *p == 0 {
+			port, err := freePort()
+			if err != nil {
+				return fmt.Errorf("choose port: %w", err)
+			}
+			*p = port
+		}
+	}
+	return nil
+}
+
 // Start runs the server with its config, data and logs in dir (which must
 // exist), on free ports of 127.0.0.1. portTaken says it failed because
 // another process took one of its ports: try again.
 func Start(dir, bin string, args []string) (s *Server, portTaken bool, err error) {
-	tcp, err := freePort()
-	if err != nil {
-		return nil, false, fmt.Errorf("choose tcp port: %w", err)
-	}
-	httpPort, err := freePort()
-	if err != nil {
-		return nil, false, fmt.Errorf("choose http port: %w", err)
-	}
-	tlsPort, err := freePort()
-	if err != nil {
-		return nil, false, fmt.Errorf("choose tls port: %w", err)
+	return StartConfig(dir, bin, args, Config{})
+}
+
+// StartConfig is Start with a Config.
+func StartConfig(dir, bin string, args []string, cfg Config) (s *Server, portTaken bool, err error) {
+	if err := cfg.FreePorts(); err != nil {
+		return nil, false, err
 	}
 	if err := writeCert(dir); err != nil {
 		return nil, false, err
@@ -174,7 +196,8 @@ func Start(dir, bin string, args []string) (s *Server, portTaken bool, err error
 			return nil, false, err
 		}
 	}
-	config := strings.NewReplacer("{dir}", xmlText(dir), "{tcp}", strconv.Itoa(tcp), "{http}", strconv.Itoa(httpPort), "{tls}", strconv.Itoa(tlsPort)).Replace(configXML)
+	config := strings.NewReplacer("{dir}", xmlText(dir), "{tcp}", strconv.Itoa(cfg.TCP), "{http}", strconv.Itoa(cfg.HTTP),
+		"{tls}", strconv.Itoa(cfg.TLS), "{extra}", cfg.Extra).Replace(configXML)
 	users := strings.NewReplacer("{user}", User, "{password}", xmlText(Password)).Replace(usersXML)
 	configPath := filepath.Join(dir, "config.xml")
 	if err := os.WriteFile(configPath, []byte(config), 0o644); err != nil {
@@ -183,34 +206,51 @@ func Start(dir, bin string, args []string) (s *Server, portTaken bool, err error
 	if err := os.WriteFile(filepath.Join(dir, "users.xml"), []byte(users), 0o644); err != nil {
 		return nil, false, err
 	}
-
-	out, err := os.Create(filepath.Join(dir, "log", "stdout.log"))
-	if err != nil {
-		return nil, false, err
+	addr := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+	s = &Server{TCP: addr(cfg.TCP), TLS: addr(cfg.TLS), HTTP: addr(cfg.HTTP), CAFile: filepath.Join(dir, "server.crt"), Dir: dir,
+		cmd: append([]string{bin}, append(args, "--config-file="+configPath)...)}
+	if err := s.run(); err != nil {
+		return nil, strings.Contains(err.Error(), "Address already in use"), err
 	}
-	cmd := exec.Command(bin, append(args, "--config-file="+configPath)...)
-	cmd.Dir = dir
+	return s, false, nil
+}
+
+// run starts the server process and waits until it answers.
+func (s *Server) run() error {
+	out, err := os.OpenFile(filepath.Join(s.Dir, "log", "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(s.cmd[0], s.cmd[1:]...)
+	cmd.Dir = s.Dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		out.Close()
-		return nil, false, fmt.Errorf("run %s: %w", bin, err)
+		return fmt.Errorf("run %s: %w", s.cmd[0], err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); out.Close() }()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
+	stopped := false
+	s.stop = func() {
+		if !stopped {
+			stopped = true
+			_ = cmd.Process.Kill()
+			<-exited
+		}
 	}
-
-	addr := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
-	s = &Server{TCP: addr(tcp), TLS: addr(tlsPort), HTTP: addr(httpPort), CAFile: filepath.Join(dir, "server.crt"), Dir: dir, stop: stop}
 	if err := s.wait(exited); err != nil {
-		stop()
-		logs := s.LogTail()
-		return nil, strings.Contains(logs, "Address already in use"), fmt.Errorf("%v\n%s", err, logs)
+		s.stop()
+		return fmt.Errorf("%v\n%s", err, s.LogTail())
 	}
-	return s, false, nil
+	return nil
+}
+
+// Restart starts the server again after Stop, with the same config, ports
+// and data.
+func (s *Server) Restart() error {
+	s.stop()
+	return s.run()
 }
 
 // wait polls the HTTP /ping until the server answers, exits or the start
