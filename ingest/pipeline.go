@@ -97,7 +97,7 @@ type Pipeline struct {
 	// message of each partition (what is committed) and the dead letters
 	rows    []Row
 	pending int
-	commits map[partitionKey]kafka.Message
+	commits []*partitionState
 	dead    []kafka.Message
 	started time.Time
 	evicted uint64
@@ -128,6 +128,11 @@ type partitionState struct {
 	// the partition's series, looked up once
 	lag      prometheus.Gauge
 	messages prometheus.Counter
+	// commit: the pending batch holds messages of this partition, up to
+	// commitOffset
+	commit       bool
+	commitOffset int64
+	key          partitionKey
 }
 
 // NewPipeline wires a pipeline. dlq may be nil: undecodable messages are then
@@ -136,8 +141,7 @@ func NewPipeline(cfg PipelineConfig, engine *classify.Engine, fetcher Fetcher, s
 	metrics *Metrics, red *Redactor, logger *slog.Logger) *Pipeline {
 	cfg.defaults()
 	p := &Pipeline{cfg: cfg, fetcher: fetcher, sink: sink, dlq: dlq, metrics: metrics, red: red,
-		logger: logger.With("component", "pipeline"), parts: map[partitionKey]*partitionState{},
-		commits: map[partitionKey]kafka.Message{}}
+		logger: logger.With("component", "pipeline"), parts: map[partitionKey]*partitionState{}}
 	p.engine.Store(engine)
 	return p
 }
@@ -228,8 +232,9 @@ func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 			return p.drain(shutdown)
 		case <-q.ready:
 			msgs, err := q.take(buf)
+			now := time.Now().UTC()
 			for i := range msgs {
-				p.handle(ctx, &msgs[i])
+				p.handle(ctx, &msgs[i], now)
 				if len(p.rows) >= p.cfg.BatchRows || p.pending >= 4*p.cfg.BatchRows {
 					if err := p.flush(ctx); err != nil {
 						if ctx.Err() != nil {
@@ -273,7 +278,7 @@ func (p *Pipeline) drain(timeout time.Duration) error {
 	return nil
 }
 
-func (p *Pipeline) partition(ctx context.Context, m *kafka.Message) *partitionState {
+func (p *Pipeline) partition(ctx context.Context, m *kafka.Message, now time.Time) *partitionState {
 	k := partitionKey{m.Topic, m.Partition}
 	st := p.parts[k]
 	engine := p.engine.Load()
@@ -282,7 +287,7 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message) *partitionSt
 		if err != nil { // formats are validated at start-up; fall back to detection
 			s, _ = NewStream(engine, FormatAuto, p.cfg.Tracker)
 		}
-		st = &partitionState{stream: s, engine: engine, next: -1, seen: -1,
+		st = &partitionState{stream: s, engine: engine, next: -1, seen: -1, key: k,
 			lag:      p.metrics.Lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)),
 			messages: p.metrics.Messages.WithLabelValues(m.Topic)}
 		p.parts[k] = st
@@ -308,7 +313,7 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message) *partitionSt
 		}
 	}
 	st.next = m.Offset + 1
-	st.lastMessage = time.Now()
+	st.lastMessage = now
 	return st
 }
 
@@ -316,17 +321,23 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message) *partitionSt
 // series and its correlation state are dropped.
 const partitionIdle = 5 * time.Minute
 
-func (p *Pipeline) handle(ctx context.Context, m *kafka.Message) {
+// handle decodes, classifies and counts one message into the pending batch;
+// now is when its slice of messages was taken.
+func (p *Pipeline) handle(ctx context.Context, m *kafka.Message, now time.Time) {
 	if p.pending == 0 {
-		p.started = time.Now()
+		p.started = now
 	}
-	st := p.partition(ctx, m)
+	st := p.partition(ctx, m, now)
 	st.messages.Inc()
 	if m.HighWaterMark > 0 {
 		st.lag.Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
 	}
 	p.pending++
-	p.commits[partitionKey{m.Topic, m.Partition}] = kafka.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
+	if !st.commit {
+		st.commit = true
+		p.commits = append(p.commits, st)
+	}
+	st.commitOffset = m.Offset
 	if m.Offset <= st.hw || m.Offset <= st.seen {
 		p.metrics.ReplaySkipped.Inc()
 		return
@@ -340,7 +351,6 @@ func (p *Pipeline) handle(ctx context.Context, m *kafka.Message) {
 		p.deadLetter(m, "binary", "message is not UTF-8 text")
 		return
 	}
-	now := time.Now().UTC()
 	seq := 0
 	dead := false
 	value := m.Value
@@ -427,8 +437,8 @@ func (p *Pipeline) flush(ctx context.Context) error {
 	}
 	cs := time.Now()
 	commits := make([]kafka.Message, 0, len(p.commits))
-	for _, m := range p.commits {
-		commits = append(commits, m)
+	for _, st := range p.commits {
+		commits = append(commits, kafka.Message{Topic: st.key.topic, Partition: st.key.partition, Offset: st.commitOffset})
 	}
 	if err := p.fetcher.CommitMessages(ctx, commits...); err != nil {
 		// The rows are stored: after a rebalance or restart these messages
@@ -441,8 +451,11 @@ func (p *Pipeline) flush(ctx context.Context) error {
 	p.metrics.LastProcessed.Set(float64(time.Now().Unix()))
 	p.updateStateMetrics()
 	clear(p.rows) // drop references to the events' strings
+	for _, st := range p.commits {
+		st.commit = false
+	}
 	clear(p.commits)
-	p.rows, p.pending, p.dead = p.rows[:0], 0, p.dead[:0]
+	p.rows, p.pending, p.commits, p.dead = p.rows[:0], 0, p.commits[:0], p.dead[:0]
 	p.attempted = false
 	return nil
 }
