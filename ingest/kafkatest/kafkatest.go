@@ -78,9 +78,9 @@ type Broker struct {
 
 	java   []string // the broker's command line, without the class and config file
 	common []string // JVM options of every java run: logging and class path
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	done   chan struct{}
 }
 
 // Gate skips or fails the test as AUTHSIFT_TEST_KAFKA says when java or the
