@@ -50,11 +50,46 @@ type Server struct {
 	// Dir holds the config, the data and the logs.
 	Dir string
 
+	bin  string
+	args []string
 	stop func()
 }
 
-// Stop kills the server and waits for it to exit.
+// Stop kills the server (SIGKILL) and waits for it to exit.
 func (s *Server) Stop() { s.stop() }
+
+// Restart starts a stopped server again on the same config, ports and data,
+// and waits until it answers.
+func (s *Server) Restart() error { return s.launch() }
+
+// launch runs the server process and waits until it answers; on failure the
+// process is gone.
+func (s *Server) launch() error {
+	out, err := os.OpenFile(filepath.Join(s.Dir, "log", "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(s.bin, s.args...)
+	cmd.Dir = s.Dir
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return fmt.Errorf("run %s: %w", s.bin, err)
+	}
+	exited := make(chan error, 1)
+	done := make(chan struct{})
+	go func() { exited <- cmd.Wait(); out.Close(); close(done) }()
+	s.stop = func() { // idempotent: a test may kill the server before its cleanup does
+		_ = cmd.Process.Kill()
+		<-done
+	}
+	if err := s.wait(exited); err != nil {
+		s.stop()
+		return err
+	}
+	return nil
+}
 
 // Binary finds the server: override (a path) when set, else
 // clickhouse-server, else the single clickhouse binary run as `clickhouse server`.
@@ -184,29 +219,10 @@ func Start(dir, bin string, args []string) (s *Server, portTaken bool, err error
 		return nil, false, err
 	}
 
-	out, err := os.Create(filepath.Join(dir, "log", "stdout.log"))
-	if err != nil {
-		return nil, false, err
-	}
-	cmd := exec.Command(bin, append(args, "--config-file="+configPath)...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return nil, false, fmt.Errorf("run %s: %w", bin, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); out.Close() }()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-
 	addr := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
-	s = &Server{TCP: addr(tcp), TLS: addr(tlsPort), HTTP: addr(httpPort), CAFile: filepath.Join(dir, "server.crt"), Dir: dir, stop: stop}
-	if err := s.wait(exited); err != nil {
-		stop()
+	s = &Server{TCP: addr(tcp), TLS: addr(tlsPort), HTTP: addr(httpPort), CAFile: filepath.Join(dir, "server.crt"), Dir: dir,
+		bin: bin, args: append(args, "--config-file="+configPath)}
+	if err := s.launch(); err != nil {
 		logs := s.LogTail()
 		return nil, strings.Contains(logs, "Address already in use"), fmt.Errorf("%v\n%s", err, logs)
 	}

@@ -1,0 +1,325 @@
+//go:build integration
+
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/kafkatest"
+)
+
+// The integration suite (make test-integration): real Apache Kafka 4.x
+// (kafkatest, KRaft, started here), the real ClickHouse server (chtest) and
+// `authsift serve` as its own process, faults included. Every test reads
+// the topic back to know how many rows each message must give and checks
+// that ClickHouse holds each of them exactly once: by its (partition,
+// offset, seq) key, without and with FINAL, and in the events_1m rollup,
+// where a double insert shows.
+
+const partitions = 4
+
+// fixture is the topic, group and database of one test.
+type fixture struct {
+	t       *testing.T
+	kafka   *kafkatest.Cluster
+	ch      *chtest.Server
+	topic   string
+	group   string
+	db      string
+	brokers []string
+}
+
+func newFixture(t *testing.T, k *kafkatest.Cluster, ch *chtest.Server, name string, topicConfig map[string]string) *fixture {
+	t.Helper()
+	f := &fixture{t: t, kafka: k, ch: ch, topic: "auth-" + name, group: "g-" + name, db: "it_" + name, brokers: k.Bootstrap()}
+	k.CreateTopic(t, f.topic, partitions, topicConfig)
+	return f
+}
+
+func (f *fixture) args() serveArgs {
+	return serveArgs{brokers: f.brokers, topic: f.topic, group: f.group, chAddr: f.ch.TCP, db: f.db}
+}
+
+// check waits until the group committed everything, then compares what
+// ClickHouse holds with what Kafka holds.
+func (f *fixture) check(limit time.Duration) stored {
+	f.t.Helper()
+	waitDrained(f.t, f.brokers, f.group, f.topic, partitions, limit)
+	e := expectedRows(f.t, f.brokers, f.topic, partitions)
+	s := checkStored(f.t, f.ch, f.db, f.topic, e)
+	f.t.Logf("%d messages: %s", e.msgs, s)
+	return s
+}
+
+func (f *fixture) wantExact(limit time.Duration) stored {
+	f.t.Helper()
+	s := f.check(limit)
+	if !s.exact() {
+		f.t.Errorf("stored result is not exactly once: %s", s)
+	}
+	return s
+}
+
+func TestIntegration(t *testing.T) {
+	k := kafkatest.Start(t, kafkatest.Options{})
+	ch := chtest.Start(t)
+	authsiftBinary(t)
+
+	t.Run("baseline", func(t *testing.T) {
+		f := newFixture(t, k, ch, "baseline", nil)
+		newProducer(t, f.brokers, f.topic, 1).produce(20000)
+		svc := startService(t, "authsift", f.args())
+		f.wantExact(3 * time.Minute)
+		svc.stop()
+	})
+
+	t.Run("rebalance", func(t *testing.T) {
+		f := newFixture(t, k, ch, "rebalance", nil)
+		p := newProducer(t, f.brokers, f.topic, 2)
+		p.produce(5000)
+		a := startService(t, "authsift-a", f.args())
+		waitFor(t, time.Minute, "a consumes", func() bool { return a.metric("authsift_flushes_total") > 0 })
+		b := startService(t, "authsift-b", f.args())
+		// Keep producing until the rebalance gave b partitions.
+		produced := 5000
+		waitFor(t, 2*time.Minute, "b consumes", func() bool {
+			p.produce(500)
+			produced += 500
+			return b.metric("authsift_kafka_messages_total") > 0
+		})
+		p.produce(5000)
+		a.stop() // a leaves: b takes its partitions over
+		p.produce(5000)
+		s := f.check(3 * time.Minute)
+		b.stop()
+		t.Logf("a read %.0f, b read %.0f messages; %d produced", a.metric("authsift_kafka_messages_total"),
+			b.metric("authsift_kafka_messages_total"), produced+10000)
+		// Nothing lost, FINAL exact. The known race (the old and the new
+		// owner of a partition both check before either writes) may insert
+		// rows twice: ReplacingMergeTree collapses them, the rollup counts
+		// them. Reported, bounded.
+		if s.lost != 0 || s.phantom != 0 || s.final != s.want || s.distinct != s.want {
+			t.Fatalf("rebalance lost or invented rows: %s", s)
+		}
+		if s.doubled > 0 || s.rollup != s.want {
+			t.Logf("REBALANCE RACE: %d rows inserted twice, rollup %+d (collapsed by FINAL)", s.doubled, s.rollup-s.want)
+		}
+		if s.doubled > s.want/100 {
+			t.Errorf("%d of %d rows inserted twice", s.doubled, s.want)
+		}
+	})
+
+	t.Run("authsift-kill-9-between-insert-and-commit", func(t *testing.T) {
+		f := newFixture(t, k, ch, "kill", nil)
+		newProducer(t, f.brokers, f.topic, 3).produce(30000)
+		// ClickHouse answers late (each reply 300 ms): an insert has landed
+		// for a while before authsift hears of it and commits, which is when
+		// the kill -9 must come.
+		proxy := newDelayProxy(t, ch.TCP, 300*time.Millisecond)
+		args := f.args()
+		args.chAddr = proxy.addr()
+		args.batchRows = 1500
+		rnd := rand.New(rand.NewPCG(7, 7))
+		hits, kills := 0, 0
+		for kills < 12 && (hits < 2 || kills < 4) {
+			svc := startService(t, fmt.Sprintf("authsift-%d", kills), args)
+			before := countRows(t, ch, "SELECT count() FROM "+f.db+".events")
+			// Wait for an insert to land, then kill at a random moment.
+			waitFor(t, time.Minute, "an insert", func() bool {
+				return countRows(t, ch, "SELECT count() FROM "+f.db+".events") > before || svc.exited()
+			})
+			time.Sleep(time.Duration(rnd.IntN(400)) * time.Millisecond) // a random kill point, not a wait
+			svc.kill()
+			kills++
+			if f.storedNotCommitted() {
+				hits++
+			}
+		}
+		t.Logf("%d kills, %d of them between an insert and its commit", kills, hits)
+		if hits == 0 {
+			t.Fatalf("no kill landed between an insert and its commit in %d tries", kills)
+		}
+		proxy.setDelay(0)
+		svc := startService(t, "authsift-last", args)
+		s := f.wantExact(3 * time.Minute)
+		if s.exact() {
+			t.Logf("replays skipped by the last run: %.0f messages", svc.metric("authsift_replay_skipped_messages_total"))
+		}
+		svc.stop()
+	})
+
+	t.Run("clickhouse-kill-9-and-restart", func(t *testing.T) {
+		own := chtest.Start(t)
+		f := newFixture(t, k, own, "chkill", nil)
+		p := newProducer(t, f.brokers, f.topic, 4)
+		p.produce(10000)
+		svc := startService(t, "authsift", f.args())
+		waitFor(t, time.Minute, "rows stored", func() bool { return countRows(t, own, "SELECT count() FROM "+f.db+".events") > 0 })
+		own.Stop() // SIGKILL
+		p.produce(10000)
+		waitFor(t, time.Minute, "write errors while clickhouse is down", func() bool {
+			return svc.metric("authsift_clickhouse_write_errors_total") > 0
+		})
+		if err := own.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		p.produce(5000)
+		f.wantExact(3 * time.Minute)
+		t.Logf("write errors while down: %.0f", svc.metric("authsift_clickhouse_write_errors_total"))
+		svc.stop()
+	})
+
+	t.Run("slow-clickhouse", func(t *testing.T) {
+		f := newFixture(t, k, ch, "slow", nil)
+		newProducer(t, f.brokers, f.topic, 5).produce(40000)
+		proxy := newDelayProxy(t, ch.TCP, time.Second) // each reply a second late: an insert takes seconds
+		args := f.args()
+		args.chAddr = proxy.addr()
+		args.batchRows = 2000
+		svc := startService(t, "authsift", args)
+		// While inserts are slow, fetching pauses: what authsift holds
+		// fetched but not committed stays within a few batches (4x
+		// batch.rows messages per batch, kafka-go's queue of 1000 messages).
+		const bound = 4*2000 + 1000 + 100
+		var peakInFlight float64
+		var maxLag float64
+		deadline := time.Now().Add(4 * time.Minute)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			got, err := kafkatest.Committed(ctx, f.brokers, f.group, f.topic, partitions)
+			cancel()
+			fetched := svc.metric("authsift_kafka_messages_total")
+			if err == nil && fetched >= 0 {
+				var c int64
+				for _, o := range got {
+					c += o
+				}
+				peakInFlight = max(peakInFlight, fetched-float64(c))
+				if c == 40000 {
+					break
+				}
+			}
+			maxLag = max(maxLag, svc.metric("authsift_kafka_consumer_lag"))
+			if time.Now().After(deadline) {
+				t.Fatalf("not drained within 4 minutes (%s)", "slow clickhouse")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		_, hwm := procRSS(svc.cmd.Process.Pid)
+		lag := svc.metric("authsift_kafka_consumer_lag")
+		t.Logf("slow clickhouse: peak fetched-not-committed %.0f messages (bound %d), max lag %.0f, lag at the end %.0f, peak RSS %.1f MiB, flush p50 n/a",
+			peakInFlight, bound, maxLag, lag, hwm)
+		if peakInFlight > bound {
+			t.Errorf("held %.0f fetched messages not committed, bound %d", peakInFlight, bound)
+		}
+		if hwm > 256 {
+			t.Errorf("peak RSS %.1f MiB", hwm)
+		}
+		if maxLag == 0 {
+			t.Errorf("no lag seen while clickhouse was slow")
+		}
+		waitFor(t, time.Minute, "lag back to 0", func() bool { return svc.metric("authsift_kafka_consumer_lag") == 0 })
+		f.wantExact(time.Minute)
+		svc.stop()
+	})
+
+	t.Run("poison-partition", func(t *testing.T) {
+		f := newFixture(t, k, ch, "poison", map[string]string{"max.message.bytes": fmt.Sprint(12 << 20)})
+		dlq := "dlq-poison"
+		k.CreateTopic(t, dlq, 1, map[string]string{"max.message.bytes": fmt.Sprint(12 << 20)})
+		p := newProducer(t, f.brokers, f.topic, 6)
+		p.produce(5000)
+		// Poison, all on one partition (one key), between good traffic.
+		key := []byte("poison")
+		poison := badInputs(rand.New(rand.NewPCG(1, 2)))
+		var msgs []kafka.Message
+		for _, b := range poison {
+			msgs = append(msgs, kafka.Message{Key: key, Value: b.value})
+		}
+		p.write(msgs...)
+		p.produce(5000)
+		args := f.args()
+		args.extra = []string{"--kafka.dlq-topic", dlq}
+		svc := startService(t, "authsift", args)
+		f.wantExact(3 * time.Minute)
+		for _, reason := range []string{"binary", "too_large", "malformed"} {
+			if n := svc.metric(`authsift_dlq_messages_total{reason="` + reason + `"}`); n < 1 {
+				t.Errorf("no dead letter counted with reason %s", reason)
+			}
+		}
+		svc.stop()
+	})
+
+	// Last: it restarts the shared broker.
+	t.Run("broker-restart", func(t *testing.T) {
+		f := newFixture(t, k, ch, "brokerrestart", nil)
+		p := newProducer(t, f.brokers, f.topic, 7)
+		p.produce(10000)
+		svc := startService(t, "authsift", f.args())
+		waitFor(t, time.Minute, "rows stored", func() bool { return countRows(t, ch, "SELECT count() FROM "+f.db+".events") > 0 })
+		k.Brokers[0].Stop()
+		if err := k.Brokers[0].Start(); err != nil {
+			t.Fatal(err)
+		}
+		k.WaitLeaders(t, f.topic, partitions)
+		p.produce(10000)
+		f.wantExact(3 * time.Minute)
+		svc.stop()
+	})
+}
+
+// storedNotCommitted says ClickHouse holds a message of some partition that
+// the group has not committed: authsift died between an insert and its commit.
+func (f *fixture) storedNotCommitted() bool {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got, err := kafkatest.Committed(ctx, f.brokers, f.group, f.topic, partitions)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for p := range partitions {
+		n := countRows(f.t, f.ch, fmt.Sprintf("SELECT count() FROM %s.events WHERE kafka_topic = '%s' AND kafka_partition = %d AND kafka_offset >= %d",
+			f.db, f.topic, p, got[p]))
+		if n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// TestIntegrationThreeBrokers: three brokers, topics replicated three times
+// with min.insync.replicas 2; the group coordinator is killed (-9) while
+// authsift consumes and traffic keeps coming.
+func TestIntegrationThreeBrokers(t *testing.T) {
+	k := kafkatest.Start(t, kafkatest.Options{Brokers: 3})
+	ch := chtest.Start(t)
+	f := newFixture(t, k, ch, "three", nil)
+	p := newProducer(t, f.brokers, f.topic, 8)
+	p.produce(10000)
+	svc := startService(t, "authsift", f.args())
+	waitFor(t, time.Minute, "rows stored", func() bool { return countRows(t, ch, "SELECT count() FROM "+f.db+".events") > 0 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	resp, err := (&kafka.Client{Addr: kafka.TCP(f.brokers...)}).FindCoordinator(ctx, &kafka.FindCoordinatorRequest{Key: f.group})
+	cancel()
+	if err != nil || resp.Error != nil {
+		t.Fatalf("find the group coordinator: %v %v", err, resp)
+	}
+	victim := k.Brokers[resp.Coordinator.NodeID-1]
+	victim.Kill()
+	t.Logf("killed broker %d (the group coordinator)", victim.ID)
+	p.produce(10000)
+	f.brokers = k.Running()
+	f.wantExact(3 * time.Minute)
+	if victim.Running() {
+		t.Fatal("the killed broker runs again")
+	}
+	svc.stop()
+}
