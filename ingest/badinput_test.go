@@ -28,8 +28,8 @@ func badInputs(rnd *rand.Rand) []badInput {
 		{"random bytes", random, "binary"},
 		{"invalid utf-8", []byte("{\"error\":\"invalid_client\",\"error_description\":\"bad \xff\xfe secret\",\"client_id\":\"web\",\"endpoint\":\"/token\",\"status\":401}"), "binary"},
 		{"10 MB", big, "too_large"},
-		{"deeply nested json", []byte(strings.Repeat(`{"error":`, 100000) + `"invalid_grant"` + strings.Repeat("}", 100000)), ""},
-		{"deeply nested arrays", []byte(`{"error":"invalid_request","x":` + strings.Repeat("[", 200000) + strings.Repeat("]", 200000) + `}`), ""},
+		{"deeply nested json", []byte(strings.Repeat(`{"error":`, 100000) + `"invalid_grant"` + strings.Repeat("}", 100000)), "malformed"},
+		{"deeply nested arrays", []byte(`{"error":"invalid_request","x":` + strings.Repeat("[", 200000) + strings.Repeat("]", 200000) + `}`), "malformed"},
 		{"cut-off json", []byte(`{"error":"invalid_gr`), "malformed"},
 	}
 }

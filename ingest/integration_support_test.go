@@ -365,12 +365,12 @@ func rowsOf(s *Stream, value []byte) int {
 // stored is what ClickHouse holds for a topic, against the expectation.
 type stored struct {
 	want     int // rows expected
-	rows     int // count() without FINAL: every insert
+	rows     int // count() without FINAL: every insert not yet merged away
 	distinct int // distinct (partition, offset, seq) keys
 	final    int // count() FINAL
 	rollup   int // sum(events) of the events_1m rollup
 	lost     int // expected keys not stored
-	doubled  int // rows inserted more than once
+	doubled  int // rows inserted more than once and not yet merged (the rollup keeps them all)
 	phantom  int // keys stored that no message gives
 }
 

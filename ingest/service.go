@@ -122,7 +122,7 @@ func NewService(ctx context.Context, cfg ServiceConfig, logger *slog.Logger) (*S
 	}
 	if w := NewDLQWriter(cfg.Kafka); w != nil {
 		s.dlq = w
-		s.pipeline = NewPipeline(cfg.Pipeline, engine, s.reader, sink, w, s.metrics, red, logger)
+		s.pipeline = NewPipeline(cfg.Pipeline, engine, s.reader, sink, TruncateDeadLetters(w), s.metrics, red, logger)
 	} else {
 		s.pipeline = NewPipeline(cfg.Pipeline, engine, s.reader, sink, nil, s.metrics, red, logger)
 	}
