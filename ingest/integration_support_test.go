@@ -4,7 +4,6 @@ package ingest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,7 +18,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/segmentio/kafka-go"
 
@@ -340,26 +338,6 @@ func expectedRows(t *testing.T, brokers []string, topic string, partitions int) 
 		r.Close()
 	}
 	return e
-}
-
-// rowsOf mirrors Pipeline.handle: how many rows a message value gives.
-func rowsOf(s *Stream, value []byte) int {
-	if len(value) > 1<<20 || bytes.IndexByte(value, 0) >= 0 || !utf8.Valid(value) {
-		return 0
-	}
-	seq := 0
-	for _, line := range bytes.Split(value, []byte("\n")) {
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		s.Line(seq, line, false, func(r *Record) {
-			if r.Event == nil || (r.Verdict.Outcome == classify.Ignored && r.Verdict.Rule == nil) {
-				return
-			}
-			seq++
-		})
-	}
-	return seq
 }
 
 // stored is what ClickHouse holds for a topic, against the expectation.
