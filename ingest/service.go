@@ -29,6 +29,12 @@ type ServiceConfig struct {
 	Pipeline        PipelineConfig
 	RuleFiles       []string
 	ListenAddress   string
+	// WebConfigFile is an exporter-toolkit web config (TLS, basic auth) for
+	// the HTTP endpoints; empty: plain HTTP, no auth.
+	WebConfigFile string
+	// EnableLifecycle opens POST /-/reload (as Prometheus's
+	// --web.enable-lifecycle); otherwise it answers 403.
+	EnableLifecycle bool
 	Migrate         bool
 	Retention       time.Duration
 	ClientLimit     int
@@ -68,6 +74,9 @@ func NewService(ctx context.Context, cfg ServiceConfig, logger *slog.Logger) (*S
 	cat, err := rules.Load(cfg.RuleFiles...)
 	if err != nil {
 		return nil, fmt.Errorf("load catalog:\n%w", err)
+	}
+	if err := validateWebConfig(cfg.WebConfigFile); err != nil {
+		return nil, err
 	}
 	engine := classify.New(cat)
 	topics, formats, err := SplitTopics(cfg.Kafka.Topics)
@@ -191,6 +200,10 @@ func (s *Service) Handler() http.Handler {
 			http.Error(w, "use POST to reload the catalog", http.StatusMethodNotAllowed)
 			return
 		}
+		if !s.cfg.EnableLifecycle {
+			http.Error(w, "lifecycle endpoints are disabled: start with --web.enable-lifecycle (or send SIGHUP)", http.StatusForbidden)
+			return
+		}
 		if err := s.Reload(r.Context()); err != nil {
 			http.Error(w, "reload failed, previous catalog kept:\n"+err.Error(), http.StatusInternalServerError)
 			return
@@ -256,7 +269,7 @@ func (s *Service) Run(ctx context.Context, reload <-chan struct{}) error {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(ln, srv, s.cfg.WebConfigFile, s.logger); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http server: %w", err)
 		}
 	}()

@@ -27,6 +27,8 @@ type serveOptions struct {
 	batchRows    int
 	batchEvery   time.Duration
 	listen       string
+	webConfig    string
+	lifecycle    bool
 	clientLimit  int
 	clientAllow  []string
 	keyFile      string
@@ -86,8 +88,11 @@ func (o *serveOptions) flags(cmd *kingpin.CmdClause) {
 		Default("0s").DurationVar(&o.retention)
 	cmd.Flag("batch.rows", "Store a batch when it holds this many rows.").Default("10000").IntVar(&o.batchRows)
 	cmd.Flag("batch.interval", "Store a batch at least this often.").Default("1s").DurationVar(&o.batchEvery)
-	cmd.Flag("web.listen-address", "Address of /metrics, /-/healthy, /-/ready and POST /-/reload.").
+	cmd.Flag("web.listen-address", "Address of /metrics, /-/healthy, /-/ready, POST /-/reload and /debug/pprof/.").
 		Default(":9866").StringVar(&o.listen)
+	cmd.Flag("web.config.file", "Web config file (exporter-toolkit format: TLS and basic auth of every HTTP endpoint).").
+		PlaceHolder("FILE").StringVar(&o.webConfig)
+	cmd.Flag("web.enable-lifecycle", "Allow POST /-/reload (else only SIGHUP reloads the catalog).").BoolVar(&o.lifecycle)
 	cmd.Flag("metrics.client-limit", "Most client_id values with their own per-client series; the rest are "+ingest.OtherClient+".").
 		Default("200").IntVar(&o.clientLimit)
 	cmd.Flag("metrics.client", "client_id that always gets its own series (repeatable).").StringsVar(&o.clientAllow)
@@ -129,6 +134,8 @@ func (o *serveOptions) config(g *globalOptions) (ingest.ServiceConfig, error) {
 		Pipeline:        ingest.PipelineConfig{BatchRows: o.batchRows, FlushInterval: o.batchEvery},
 		RuleFiles:       g.ruleFiles,
 		ListenAddress:   o.listen,
+		WebConfigFile:   o.webConfig,
+		EnableLifecycle: o.lifecycle,
 		Migrate:         o.migrate,
 		Retention:       o.retention,
 		ClientLimit:     o.clientLimit,
