@@ -25,10 +25,10 @@ type ServiceConfig struct {
 	Kafka KafkaConfig
 	// ClickHouse is nil in metrics-only mode (events are classified and
 	// counted, not stored).
-	ClickHouse      *ClickHouseConfig
-	Pipeline        PipelineConfig
-	RuleFiles       []string
-	ListenAddress   string
+	ClickHouse    *ClickHouseConfig
+	Pipeline      PipelineConfig
+	RuleFiles     []string
+	ListenAddress string
 	// WebConfigFile is an exporter-toolkit web config (TLS, basic auth) for
 	// the HTTP endpoints; empty: plain HTTP, no auth.
 	WebConfigFile string
