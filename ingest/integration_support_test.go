@@ -193,6 +193,16 @@ func (s *service) exited() bool {
 	}
 }
 
+// status is the HTTP status of GET path, -1 when the service does not answer.
+func (s *service) status(path string) int {
+	resp, err := http.Get(s.url + path)
+	if err != nil {
+		return -1
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // metric sums the samples of a metric (every label set); -1 when the
 // service does not answer.
 func (s *service) metric(name string) float64 {

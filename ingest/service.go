@@ -78,6 +78,12 @@ func NewService(ctx context.Context, cfg ServiceConfig, logger *slog.Logger) (*S
 	if err := validateWebConfig(cfg.WebConfigFile); err != nil {
 		return nil, err
 	}
+	if err := checkKafkaAuth(ctx, cfg.Kafka); err != nil {
+		if !errors.Is(err, errKafkaUnreachable) {
+			return nil, err
+		}
+		logger.Warn("kafka not reachable at start; the consumer keeps trying", "err", err)
+	}
 	engine := classify.New(cat)
 	topics, formats, err := SplitTopics(cfg.Kafka.Topics)
 	if err != nil {
@@ -129,11 +135,12 @@ func NewService(ctx context.Context, cfg ServiceConfig, logger *slog.Logger) (*S
 		s.Close()
 		return nil, err
 	}
+	fetcher := retryingFetcher{s.reader, logger.With("component", "kafka")}
 	if w := NewDLQWriter(cfg.Kafka); w != nil {
 		s.dlq = w
-		s.pipeline = NewPipeline(cfg.Pipeline, engine, s.reader, sink, TruncateDeadLetters(w), s.metrics, red, logger)
+		s.pipeline = NewPipeline(cfg.Pipeline, engine, fetcher, sink, TruncateDeadLetters(w), s.metrics, red, logger)
 	} else {
-		s.pipeline = NewPipeline(cfg.Pipeline, engine, s.reader, sink, nil, s.metrics, red, logger)
+		s.pipeline = NewPipeline(cfg.Pipeline, engine, fetcher, sink, nil, s.metrics, red, logger)
 	}
 	return s, nil
 }

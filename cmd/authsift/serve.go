@@ -21,6 +21,7 @@ type serveOptions struct {
 	kafkaGroup   string
 	kafkaTopics  []string
 	kafkaDLQ     string
+	kafkaAuth    ingest.KafkaAuth
 	ch           clickhouseOptions
 	migrate      bool
 	retention    time.Duration
@@ -80,6 +81,14 @@ func (o *serveOptions) flags(cmd *kingpin.CmdClause) {
 		Default("authsift").StringVar(&o.kafkaGroup)
 	cmd.Flag("kafka.topic", "Topic to consume, optionally with its format pinned: 'auth-logs' or 'kc-events:keycloak' (repeatable).").
 		Required().StringsVar(&o.kafkaTopics)
+	cmd.Flag("kafka.tls", "Connect to Kafka with TLS.").BoolVar(&o.kafkaAuth.TLS)
+	cmd.Flag("kafka.tls-ca-file", "CA bundle that signs the brokers' certificates.").PlaceHolder("FILE").StringVar(&o.kafkaAuth.TLSCAFile)
+	cmd.Flag("kafka.tls-insecure-skip-verify", "Do not verify the brokers' certificates (testing only).").BoolVar(&o.kafkaAuth.TLSInsecureSkipVerify)
+	cmd.Flag("kafka.sasl.mechanism", "SASL mechanism: plain, scram-sha-256 or scram-sha-512 (empty: no SASL).").
+		EnumVar(&o.kafkaAuth.Mechanism, "", "plain", "scram-sha-256", "scram-sha-512")
+	cmd.Flag("kafka.sasl.username", "SASL user name.").StringVar(&o.kafkaAuth.Username)
+	cmd.Flag("kafka.sasl.password-file", "File holding the SASL password (else $"+ingest.KafkaPasswordEnv+").").
+		PlaceHolder("FILE").StringVar(&o.kafkaAuth.PasswordFile)
 	cmd.Flag("kafka.dlq-topic", "Dead-letter topic for undecodable messages (raw bytes + reason headers); empty: count only.").
 		StringVar(&o.kafkaDLQ)
 	o.ch.flags(cmd, false)
@@ -148,6 +157,12 @@ func (o *serveOptions) config(g *globalOptions) (ingest.ServiceConfig, error) {
 	}
 	if _, _, err := ingest.SplitTopics(cfg.Kafka.Topics); err != nil {
 		return cfg, fmt.Errorf("%w: --kafka.topic: %v", errUsage, err)
+	}
+	if err := o.kafkaAuth.Validate(); err != nil {
+		return cfg, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := o.kafkaAuth.Apply(&cfg.Kafka); err != nil {
+		return cfg, err
 	}
 	if cfg.ClickHouse != nil {
 		if err := cfg.ClickHouse.Validate(); err != nil {
