@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,6 +184,25 @@ func TestIntegration(t *testing.T) {
 		svc.stop()
 	})
 
+	t.Run("clickhouse-tls-and-user", func(t *testing.T) {
+		f := newFixture(t, k, ch, "chtls", nil)
+		newProducer(t, f.brokers, f.topic, 10).produce(3000)
+		passFile := filepath.Join(t.TempDir(), "clickhouse-password")
+		os.WriteFile(passFile, []byte(chtest.Password+"\n"), 0o600)
+		args := func(extra ...string) serveArgs {
+			a := f.args()
+			a.chAddr = ch.TLS
+			a.extra = append([]string{"--clickhouse.tls", "--clickhouse.tls-ca-file", ch.CAFile, "--clickhouse.user", chtest.User}, extra...)
+			return a
+		}
+		bad := args()
+		bad.env = []string{ClickHousePasswordEnv + "=not-the-password"}
+		wantRefused(t, bad, "password")
+		svc := startService(t, "authsift", args("--clickhouse.password-file", passFile))
+		f.wantExact(2 * time.Minute)
+		svc.stop()
+	})
+
 	t.Run("slow-clickhouse", func(t *testing.T) {
 		const messages, batchRows = 15000, 1000
 		f := newFixture(t, k, ch, "slow", nil)
@@ -295,8 +317,10 @@ func TestIntegration(t *testing.T) {
 		svc := startService(t, "authsift", f.args())
 		waitFor(t, time.Minute, "rows stored", func() bool { return countRows(t, ch, "SELECT count() FROM "+f.db+".events") > 0 })
 		k.Brokers[0].Stop()
-		// Down long enough for authsift to notice: not ready, fetches failing.
+		// Down long enough for authsift to notice (not ready). kafka-go may
+		// hand a fetch an error meanwhile, which used to end the service.
 		waitFor(t, time.Minute, "authsift not ready", func() bool { return svc.status("/-/ready") == http.StatusServiceUnavailable })
+
 		if err := k.Brokers[0].Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -306,6 +330,8 @@ func TestIntegration(t *testing.T) {
 		if svc.exited() {
 			t.Fatal("authsift exited during the broker restart")
 		}
+		logged, _ := os.ReadFile(svc.logPath)
+		t.Logf("authsift logged %d failed kafka fetches while the broker was down", strings.Count(string(logged), "kafka fetch failed"))
 		svc.stop()
 	})
 }
