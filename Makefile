@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 BENCH_OUT ?= out
 
-.PHONY: help build test lint bench bench-file bench-e2e fuzz rules-test golden demo clean
+.PHONY: help build test test-integration lint bench bench-file bench-e2e fuzz rules-test golden demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,9 +18,14 @@ test: ## run every test (unit, decoders on real logs, the catalog's rule tests, 
 	$(GO) test -race -count=1 ./...
 	$(GO) run ./cmd/authsift rules test
 
-lint: ## gofmt, go vet and the import direction cmd -> ingest -> classify -> rules
+test-integration: build ## the integration suite: real Kafka 4.x (1 and 3 KRaft brokers, .ci/kafka), real ClickHouse, the authsift binary, faults
+	AUTHSIFT_BIN=$(CURDIR)/$(BIN) $(GO) test -tags integration -count=1 -timeout 25m -v -run 'TestBroker|TestIntegration' \
+	  ./ingest/kafkatest ./ingest
+
+lint: ## gofmt, go vet (also of the integration suite) and the import direction cmd -> ingest -> classify -> rules
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./ingest/...
 	@./.ci/check-imports
 
 rules-test: ## run the catalog's test cases

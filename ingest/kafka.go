@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 )
 
 // KafkaConfig says where to consume from and where dead letters go.
@@ -21,6 +22,7 @@ type KafkaConfig struct {
 	// MaxWait bounds how long a fetch waits for MinBytes.
 	MaxWait time.Duration
 	TLS     *tls.Config
+	SASL    sasl.Mechanism // nil: no SASL (see KafkaAuth)
 }
 
 // SplitTopics parses "topic" and "topic:format" into names and pinned formats.
@@ -62,7 +64,7 @@ func NewKafkaReader(cfg KafkaConfig, topics []string) (*kafka.Reader, error) {
 		HeartbeatInterval: time.Second,
 		SessionTimeout:    10 * time.Second,
 		RebalanceTimeout:  10 * time.Second,
-		Dialer:            &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: cfg.TLS},
+		Dialer:            &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: cfg.TLS, SASLMechanism: cfg.SASL},
 	}
 	if rc.MaxBytes <= 0 {
 		rc.MaxBytes = 16 << 20
@@ -89,8 +91,8 @@ func NewDLQWriter(cfg KafkaConfig) *kafka.Writer {
 		RequiredAcks: kafka.RequireAll,
 		BatchTimeout: 10 * time.Millisecond,
 	}
-	if cfg.TLS != nil {
-		w.Transport = &kafka.Transport{TLS: cfg.TLS}
+	if cfg.TLS != nil || cfg.SASL != nil {
+		w.Transport = &kafka.Transport{TLS: cfg.TLS, SASL: cfg.SASL}
 	}
 	return w
 }

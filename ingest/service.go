@@ -25,10 +25,16 @@ type ServiceConfig struct {
 	Kafka KafkaConfig
 	// ClickHouse is nil in metrics-only mode (events are classified and
 	// counted, not stored).
-	ClickHouse      *ClickHouseConfig
-	Pipeline        PipelineConfig
-	RuleFiles       []string
-	ListenAddress   string
+	ClickHouse    *ClickHouseConfig
+	Pipeline      PipelineConfig
+	RuleFiles     []string
+	ListenAddress string
+	// WebConfigFile is an exporter-toolkit web config (TLS, basic auth) for
+	// the HTTP endpoints; empty: plain HTTP, no auth.
+	WebConfigFile string
+	// EnableLifecycle opens POST /-/reload (as Prometheus's
+	// --web.enable-lifecycle); otherwise it answers 403.
+	EnableLifecycle bool
 	Migrate         bool
 	Retention       time.Duration
 	ClientLimit     int
@@ -68,6 +74,15 @@ func NewService(ctx context.Context, cfg ServiceConfig, logger *slog.Logger) (*S
 	cat, err := rules.Load(cfg.RuleFiles...)
 	if err != nil {
 		return nil, fmt.Errorf("load catalog:\n%w", err)
+	}
+	if err := validateWebConfig(cfg.WebConfigFile); err != nil {
+		return nil, err
+	}
+	if err := checkKafkaAuth(ctx, cfg.Kafka); err != nil {
+		if !errors.Is(err, errKafkaUnreachable) {
+			return nil, err
+		}
+		logger.Warn("kafka not reachable at start; the consumer keeps trying", "err", err)
 	}
 	engine := classify.New(cat)
 	topics, formats, err := SplitTopics(cfg.Kafka.Topics)
@@ -120,11 +135,12 @@ func NewService(ctx context.Context, cfg ServiceConfig, logger *slog.Logger) (*S
 		s.Close()
 		return nil, err
 	}
+	fetcher := retryingFetcher{s.reader, logger.With("component", "kafka")}
 	if w := NewDLQWriter(cfg.Kafka); w != nil {
 		s.dlq = w
-		s.pipeline = NewPipeline(cfg.Pipeline, engine, s.reader, sink, w, s.metrics, red, logger)
+		s.pipeline = NewPipeline(cfg.Pipeline, engine, fetcher, sink, TruncateDeadLetters(w), s.metrics, red, logger)
 	} else {
-		s.pipeline = NewPipeline(cfg.Pipeline, engine, s.reader, sink, nil, s.metrics, red, logger)
+		s.pipeline = NewPipeline(cfg.Pipeline, engine, fetcher, sink, nil, s.metrics, red, logger)
 	}
 	return s, nil
 }
@@ -189,6 +205,10 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost && r.Method != http.MethodPut {
 			http.Error(w, "use POST to reload the catalog", http.StatusMethodNotAllowed)
+			return
+		}
+		if !s.cfg.EnableLifecycle {
+			http.Error(w, "lifecycle endpoints are disabled: start with --web.enable-lifecycle (or send SIGHUP)", http.StatusForbidden)
 			return
 		}
 		if err := s.Reload(r.Context()); err != nil {
@@ -256,7 +276,7 @@ func (s *Service) Run(ctx context.Context, reload <-chan struct{}) error {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(ln, srv, s.cfg.WebConfigFile, s.logger); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http server: %w", err)
 		}
 	}()

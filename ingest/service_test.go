@@ -29,7 +29,7 @@ func TestServiceEndpoints(t *testing.T) {
 	svc, err := NewService(t.Context(), ServiceConfig{
 		Kafka:      KafkaConfig{Brokers: kf.ListenAddrs(), Group: "svc", Topics: []string{"auth"}},
 		ClickHouse: &ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "svc"},
-		Migrate:    true, RuleFiles: []string{rulesFile}, Version: "test",
+		Migrate:    true, RuleFiles: []string{rulesFile}, Version: "test", EnableLifecycle: true,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

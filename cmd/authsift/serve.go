@@ -23,12 +23,15 @@ type serveOptions struct {
 	kafkaGroup   string
 	kafkaTopics  []string
 	kafkaDLQ     string
+	kafkaAuth    ingest.KafkaAuth
 	ch           clickhouseOptions
 	migrate      bool
 	retention    time.Duration
 	batchRows    int
 	batchEvery   time.Duration
 	listen       string
+	webConfig    string
+	lifecycle    bool
 	clientLimit  int
 	clientAllow  []string
 	keyFile      string
@@ -84,6 +87,14 @@ func (o *serveOptions) flags(cmd *kingpin.CmdClause) {
 		Default("authsift").StringVar(&o.kafkaGroup)
 	cmd.Flag("kafka.topic", "Topic to consume, optionally with its format pinned: 'auth-logs' or 'kc-events:keycloak' (repeatable).").
 		Required().StringsVar(&o.kafkaTopics)
+	cmd.Flag("kafka.tls", "Connect to Kafka with TLS.").BoolVar(&o.kafkaAuth.TLS)
+	cmd.Flag("kafka.tls-ca-file", "CA bundle that signs the brokers' certificates.").PlaceHolder("FILE").StringVar(&o.kafkaAuth.TLSCAFile)
+	cmd.Flag("kafka.tls-insecure-skip-verify", "Do not verify the brokers' certificates (testing only).").BoolVar(&o.kafkaAuth.TLSInsecureSkipVerify)
+	cmd.Flag("kafka.sasl.mechanism", "SASL mechanism: plain, scram-sha-256 or scram-sha-512 (empty: no SASL).").
+		EnumVar(&o.kafkaAuth.Mechanism, "", "plain", "scram-sha-256", "scram-sha-512")
+	cmd.Flag("kafka.sasl.username", "SASL user name.").StringVar(&o.kafkaAuth.Username)
+	cmd.Flag("kafka.sasl.password-file", "File holding the SASL password (else $"+ingest.KafkaPasswordEnv+").").
+		PlaceHolder("FILE").StringVar(&o.kafkaAuth.PasswordFile)
 	cmd.Flag("kafka.dlq-topic", "Dead-letter topic for undecodable messages (raw bytes + reason headers); empty: count only.").
 		StringVar(&o.kafkaDLQ)
 	o.ch.flags(cmd, false)
@@ -92,8 +103,11 @@ func (o *serveOptions) flags(cmd *kingpin.CmdClause) {
 		Default("0s").DurationVar(&o.retention)
 	cmd.Flag("batch.rows", "Store a batch when it holds this many rows.").Default("10000").IntVar(&o.batchRows)
 	cmd.Flag("batch.interval", "Store a batch at least this often.").Default("1s").DurationVar(&o.batchEvery)
-	cmd.Flag("web.listen-address", "Address of /metrics, /-/healthy, /-/ready and POST /-/reload.").
+	cmd.Flag("web.listen-address", "Address of /metrics, /-/healthy, /-/ready, POST /-/reload and /debug/pprof/.").
 		Default(":9866").StringVar(&o.listen)
+	cmd.Flag("web.config.file", "Web config file (exporter-toolkit format: TLS and basic auth of every HTTP endpoint).").
+		PlaceHolder("FILE").StringVar(&o.webConfig)
+	cmd.Flag("web.enable-lifecycle", "Allow POST /-/reload (else only SIGHUP reloads the catalog).").BoolVar(&o.lifecycle)
 	cmd.Flag("metrics.client-limit", "Most client_id values with their own per-client series; the rest are "+ingest.OtherClient+".").
 		Default("200").IntVar(&o.clientLimit)
 	cmd.Flag("metrics.client", "client_id that always gets its own series (repeatable).").StringsVar(&o.clientAllow)
@@ -155,6 +169,8 @@ func (o *serveOptions) config(g *globalOptions) (ingest.ServiceConfig, error) {
 		Pipeline:        ingest.PipelineConfig{BatchRows: o.batchRows, FlushInterval: o.batchEvery},
 		RuleFiles:       g.ruleFiles,
 		ListenAddress:   o.listen,
+		WebConfigFile:   o.webConfig,
+		EnableLifecycle: o.lifecycle,
 		Migrate:         o.migrate,
 		Retention:       o.retention,
 		ClientLimit:     o.clientLimit,
@@ -167,6 +183,12 @@ func (o *serveOptions) config(g *globalOptions) (ingest.ServiceConfig, error) {
 	}
 	if _, _, err := ingest.SplitTopics(cfg.Kafka.Topics); err != nil {
 		return cfg, fmt.Errorf("%w: --kafka.topic: %v", errUsage, err)
+	}
+	if err := o.kafkaAuth.Validate(); err != nil {
+		return cfg, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := o.kafkaAuth.Apply(&cfg.Kafka); err != nil {
+		return cfg, err
 	}
 	if cfg.ClickHouse != nil {
 		if err := cfg.ClickHouse.Validate(); err != nil {

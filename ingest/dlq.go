@@ -1,0 +1,37 @@
+package ingest
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// DeadLetterMaxValue is the most of a message's value a dead letter carries.
+// Kafka's default limit of a record batch is 1 MiB (the broker's
+// message.max.bytes, the producer's batch size); a dead letter of an
+// oversized message that kept its whole value could never be written, and
+// its partition would stop behind it for ever. 1 MiB less room for the key
+// and the headers.
+const DeadLetterMaxValue = 1<<20 - 64<<10
+
+// HeaderTruncatedFrom is set on a dead letter whose value was cut to
+// DeadLetterMaxValue: the size of the original value in bytes.
+const HeaderTruncatedFrom = "authsift-truncated-from"
+
+// truncatingWriter cuts dead letters' values to DeadLetterMaxValue.
+type truncatingWriter struct{ w MessageWriter }
+
+// TruncateDeadLetters wraps the dead-letter writer so that every dead letter
+// fits a default Kafka topic.
+func TruncateDeadLetters(w MessageWriter) MessageWriter { return truncatingWriter{w} }
+
+func (t truncatingWriter) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+	for i := range msgs {
+		if n := len(msgs[i].Value); n > DeadLetterMaxValue {
+			msgs[i].Value = msgs[i].Value[:DeadLetterMaxValue]
+			msgs[i].Headers = append(msgs[i].Headers, kafka.Header{Key: HeaderTruncatedFrom, Value: []byte(strconv.Itoa(n))})
+		}
+	}
+	return t.w.WriteMessages(ctx, msgs...)
+}

@@ -1,0 +1,132 @@
+package ingest
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
+	"github.com/segmentio/kafka-go/sasl/plain"
+	"github.com/segmentio/kafka-go/sasl/scram"
+)
+
+// KafkaPasswordEnv holds the SASL password when no password file is
+// configured. There is no flag for the password itself.
+const KafkaPasswordEnv = "AUTHSIFT_KAFKA_PASSWORD"
+
+// KafkaAuth says how to authenticate to Kafka: TLS and SASL (PLAIN or
+// SCRAM). The zero value is plain text without authentication.
+type KafkaAuth struct {
+	TLS                   bool
+	TLSCAFile             string
+	TLSInsecureSkipVerify bool
+	// Mechanism is "", "plain", "scram-sha-256" or "scram-sha-512".
+	Mechanism string
+	Username  string
+	// PasswordFile holds the password (without a trailing newline); empty:
+	// $AUTHSIFT_KAFKA_PASSWORD.
+	PasswordFile string
+}
+
+// Validate reports settings that cannot work.
+func (a *KafkaAuth) Validate() error {
+	var errs []error
+	switch a.Mechanism {
+	case "", "plain", "scram-sha-256", "scram-sha-512":
+	default:
+		errs = append(errs, fmt.Errorf("kafka: SASL mechanism %q: want plain, scram-sha-256 or scram-sha-512", a.Mechanism))
+	}
+	if a.Mechanism == "" && (a.Username != "" || a.PasswordFile != "") {
+		errs = append(errs, errors.New("kafka: SASL user or password file given without a SASL mechanism"))
+	}
+	if a.Mechanism != "" && a.Username == "" {
+		errs = append(errs, errors.New("kafka: SASL needs a user name"))
+	}
+	if !a.TLS && (a.TLSCAFile != "" || a.TLSInsecureSkipVerify) {
+		errs = append(errs, errors.New("kafka: TLS CA file or insecure-skip-verify given without TLS"))
+	}
+	return errors.Join(errs...)
+}
+
+// Apply sets the TLS config and the SASL mechanism of cfg.
+func (a *KafkaAuth) Apply(cfg *KafkaConfig) error {
+	if a.TLS {
+		t := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: a.TLSInsecureSkipVerify} //nolint:gosec // asked for
+		if a.TLSCAFile != "" {
+			pem, err := os.ReadFile(a.TLSCAFile)
+			if err != nil {
+				return fmt.Errorf("read kafka CA file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return fmt.Errorf("read kafka CA file %s: no PEM certificate", a.TLSCAFile)
+			}
+			t.RootCAs = pool
+		}
+		cfg.TLS = t
+	}
+	if a.Mechanism == "" {
+		return nil
+	}
+	password := os.Getenv(KafkaPasswordEnv)
+	if a.PasswordFile != "" {
+		b, err := os.ReadFile(a.PasswordFile)
+		if err != nil {
+			return fmt.Errorf("read kafka password file: %w", err)
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	}
+	var (
+		m   sasl.Mechanism
+		err error
+	)
+	switch a.Mechanism {
+	case "plain":
+		m = plain.Mechanism{Username: a.Username, Password: password}
+	case "scram-sha-256":
+		m, err = scram.Mechanism(scram.SHA256, a.Username, password)
+	case "scram-sha-512":
+		m, err = scram.Mechanism(scram.SHA512, a.Username, password)
+	}
+	if err != nil {
+		return fmt.Errorf("kafka SASL: %w", err)
+	}
+	cfg.SASL = m
+	return nil
+}
+
+// checkKafkaAuth connects to the brokers once with the service's TLS and
+// SASL settings. A refused login or an untrusted certificate is an error
+// (the service would retry it for ever); a broker that cannot be reached
+// is not (it may come up later).
+func checkKafkaAuth(ctx context.Context, cfg KafkaConfig) error {
+	if cfg.TLS == nil && cfg.SASL == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	d := &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, TLS: cfg.TLS, SASLMechanism: cfg.SASL}
+	var last error
+	for _, b := range cfg.Brokers {
+		conn, err := d.DialContext(ctx, "tcp", b)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		last = err
+		var certErr *tls.CertificateVerificationError
+		if errors.Is(err, kafka.SASLAuthenticationFailed) || errors.Is(err, kafka.IllegalSASLState) ||
+			errors.Is(err, kafka.UnsupportedSASLMechanism) || errors.As(err, &certErr) {
+			return fmt.Errorf("kafka %s: authenticate: %w", b, err)
+		}
+	}
+	return fmt.Errorf("%w: %v", errKafkaUnreachable, last)
+}
+
+var errKafkaUnreachable = errors.New("no kafka broker reachable")
