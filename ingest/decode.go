@@ -170,6 +170,10 @@ func (d *Decoder) decodeJSON(line []byte) []classify.Event {
 		return d.decodeKeycloakPlugin(v)
 	case isHydra(t) && d.wants(rules.SourceHydra):
 		return d.decodeHydra(t)
+	case isAuth0(t) && d.wants(rules.SourceAuth0):
+		return d.decodeAuth0(v, t)
+	case isOkta(t) && d.wants(rules.SourceOkta):
+		return d.decodeOkta(v, t)
 	case d.wants(rules.SourceGeneric):
 		if evs := d.decodeGenericJSON(v); len(evs) > 0 {
 			return evs
