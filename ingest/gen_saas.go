@@ -1,6 +1,9 @@
 package ingest
 
-import "hash/fnv"
+import (
+	"hash/fnv"
+	"strings"
+)
 
 // The generator's Auth0 and Okta traffic: Auth0 tenant log events as a log
 // stream delivers them ({"log_id","data"}) and Okta System Log events, with
@@ -23,16 +26,17 @@ type genSaaS struct {
 func newGenSaaS(clients []string) *genSaaS {
 	s := &genSaaS{}
 	for _, c := range clients {
-		s.auth0IDs = append(s.auth0IDs, genBase62(nil, "auth0/"+c, 32))
-		s.oktaIDs = append(s.oktaIDs, "0oa"+genBase62(nil, "okta/"+c, 17))
+		s.auth0IDs = append(s.auth0IDs, genBase62("auth0/"+c, 32))
+		s.oktaIDs = append(s.oktaIDs, "0oa"+genBase62("okta/"+c, 17))
 	}
 	return s
 }
 
 const genBase62Chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// genBase62 appends n stable base62 characters derived from seed.
-func genBase62(b []byte, seed string, n int) string {
+// genBase62 returns n stable base62 characters derived from seed.
+func genBase62(seed string, n int) string {
+	b := make([]byte, 0, n)
 	h := fnv.New64a()
 	h.Write([]byte(seed))
 	v := h.Sum64()
@@ -193,7 +197,7 @@ func (g *Generator) auth0Line(b []byte, c int, e *auth0Event) []byte {
 // auth0Fill appends s with its $ placeholders filled in.
 func (g *Generator) auth0Fill(b []byte, s string, c, user int) []byte {
 	for {
-		i := indexByte(s, '$')
+		i := strings.IndexByte(s, '$')
 		if i < 0 {
 			return append(b, s...)
 		}
@@ -223,15 +227,6 @@ func (g *Generator) auth0Fill(b []byte, s string, c, user int) []byte {
 		}
 		s = s[j:]
 	}
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // oktaLine appends a System Log event of client c (and the id token event
