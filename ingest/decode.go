@@ -135,7 +135,7 @@ func (d *Decoder) Decode(line []byte) []classify.Event {
 // looksLikeOurs says that a line which does not decode was meant to be an
 // auth event: it carries one of the sources' markers.
 func looksLikeOurs(line []byte) bool {
-	for _, m := range [...]string{`"error`, "keycloak", "hydra", "AADSTS", "oauth", `"records"`, "type=", "realmId", "grant_type"} {
+	for _, m := range [...]string{`"error`, "keycloak", "hydra", "AADSTS", "oauth", `"records"`, "type=", "realmId", "grant_type", `"log_id"`, `"eventType"`} {
 		if bytes.Contains(line, []byte(m)) {
 			return true
 		}
@@ -170,6 +170,10 @@ func (d *Decoder) decodeJSON(line []byte) []classify.Event {
 		return d.decodeKeycloakPlugin(v)
 	case isHydra(t) && d.wants(rules.SourceHydra):
 		return d.decodeHydra(t)
+	case isAuth0(t) && d.wants(rules.SourceAuth0):
+		return d.decodeAuth0(v, t)
+	case isOkta(t) && d.wants(rules.SourceOkta):
+		return d.decodeOkta(v, t)
 	case d.wants(rules.SourceGeneric):
 		if evs := d.decodeGenericJSON(v); len(evs) > 0 {
 			return evs
@@ -233,6 +237,10 @@ func (d *Decoder) guessSource(line []byte) string {
 		return rules.SourceEntra
 	case bytes.Contains(line, []byte("hydra")) || bytes.Contains(line, []byte("Hydra")):
 		return rules.SourceHydra
+	case bytes.Contains(line, []byte(`"log_id"`)):
+		return rules.SourceAuth0
+	case bytes.Contains(line, []byte(`"eventType"`)):
+		return rules.SourceOkta
 	}
 	return rules.SourceGeneric
 }

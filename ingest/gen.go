@@ -22,9 +22,9 @@ import (
 // The traffic generator: auth-server log lines of every source the decoders
 // read (Keycloak events and OAuth2CodeParser warnings, Ory Hydra v2 JSON
 // request and error records, Entra sign-in records and token error bodies,
-// an API gateway's RFC 6749 JSON log): successes far more often than
-// failures, context lines and noise, with incident scenarios layered on top
-// for rehearsals. Line shapes are copied from ingest/testdata and
+// an API gateway's RFC 6749 JSON log; Auth0 and Okta events in gen_saas.go):
+// successes far more often than failures, context lines and noise, with
+// incident scenarios layered on top for rehearsals. Line shapes are copied from ingest/testdata and
 // rules/tests; gen_test.go runs every shape through the real catalog.
 
 // Scenario names.
@@ -114,6 +114,8 @@ type Generator struct {
 	key []byte
 	loc []byte // a redirect's Location
 	ids [3][36]byte
+
+	saas *genSaaS // Auth0 and Okta (gen_saas.go)
 }
 
 // genItem is one kind of request of the normal traffic.
@@ -199,8 +201,9 @@ func NewScenarioGenerator(cfg GenConfig) (*Generator, error) {
 	for _, n := range append(slices.Clone(g.firsts), g.lasts...) {
 		g.names = append(g.names, strings.ToUpper(n[:1])+n[1:])
 	}
+	g.saas = newGenSaaS(g.clients)
 	shapes := newGenShapes()
-	g.items = shapes.baseline()
+	g.items = append(shapes.baseline(), genSaaSItems()...)
 	known := shapes.scenarios()
 	for _, name := range cfg.Scenarios {
 		if name == ScenarioBaseline {
@@ -1502,7 +1505,7 @@ func NewGenKafkaWriter(brokers []string, topic string) *kafka.Writer {
 		Topic:                  topic,
 		Balancer:               &kafka.Hash{},
 		BatchSize:              genBatchLines,
-		BatchBytes:             genBatchBytes,
+		BatchBytes:             genRequestBytes,
 		BatchTimeout:           2 * time.Millisecond,
 		RequiredAcks:           kafka.RequireOne,
 		AllowAutoTopicCreation: true,
@@ -1512,7 +1515,11 @@ func NewGenKafkaWriter(brokers []string, topic string) *kafka.Writer {
 const (
 	genBatchLines = 4096
 	genBatchBytes = 8 << 20
-	genFlushWait  = 10 * time.Second // the last batch after ctx ended
+	// genRequestBytes bounds one produce request per partition: a broker's
+	// default message.max.bytes is 1 MiB, and a batch of large lines (Okta
+	// events are ~1.3 kB) above it is refused (MESSAGE_TOO_LARGE).
+	genRequestBytes = 1 << 20
+	genFlushWait    = 10 * time.Second // the last batch after ctx ended
 )
 
 // genSink takes the lines of a run.

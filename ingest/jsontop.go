@@ -9,6 +9,7 @@ type top struct {
 	records, errorV, errorCodes, errorDesc, category, status, appID     *fastjson.Value
 	loggerName, logLogger, realmID, typ, msg, httpRequest, httpResponse *fastjson.Value
 	serviceName, time, otel, traceID, clientID                          *fastjson.Value
+	logID, data, detail, eventType, published                           *fastjson.Value // auth0.go, okta.go
 }
 
 func (t *top) scan(v *fastjson.Value) {
@@ -57,6 +58,16 @@ func (t *top) scan(v *fastjson.Value) {
 			t.traceID = x
 		case "client_id":
 			t.clientID = x
+		case "log_id":
+			t.logID = x
+		case "data":
+			t.data = x
+		case "detail":
+			t.detail = x
+		case "eventType":
+			t.eventType = x
+		case "published":
+			t.published = x
 		}
 	})
 }

@@ -55,7 +55,8 @@ func isSecretKey(k string) bool {
 	switch string(buf[:len(k)]) {
 	case "code", "refresh_token", "access_token", "id_token", "id_token_hint", "client_secret",
 		"client_assertion", "assertion", "code_verifier", "password", "device_code", "user_code", "subject_token",
-		"actor_token", "token", "otp", "totp":
+		"actor_token", "token", "otp", "totp",
+		"statetoken", "sessiontoken": // Okta's authentication transaction and session tokens (System Log debugData.url)
 		return true
 	}
 	return false

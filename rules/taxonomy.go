@@ -18,11 +18,13 @@ const (
 	SourceHydra    = "hydra"
 	SourceEntra    = "entra"
 	SourceGeneric  = "generic"
+	SourceAuth0    = "auth0"
+	SourceOkta     = "okta"
 )
 
 // Sources lists every known source in a stable order.
 func Sources() []string {
-	return []string{SourceKeycloak, SourceHydra, SourceEntra, SourceGeneric}
+	return []string{SourceKeycloak, SourceHydra, SourceEntra, SourceGeneric, SourceAuth0, SourceOkta}
 }
 
 // Families groups classes for dashboards. "-" is the family of unclassified.
