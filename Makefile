@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 BENCH_OUT ?= out
 
-.PHONY: help build test test-integration lint bench bench-file bench-e2e fuzz rules-test golden demo clean
+.PHONY: help build test test-integration lint bench bench-file bench-e2e bench-load fuzz rules-test golden demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,10 @@ bench-file: build ## `authsift classify` throughput and peak RSS on generated 25
 bench-e2e: build ## the service as its own process: kfake -> authsift serve -> real ClickHouse; throughput, p99 to queryable, peak RSS
 	AUTHSIFT_BENCH_E2E=1 AUTHSIFT_BIN=$(CURDIR)/$(BIN) AUTHSIFT_BENCH_PROFILE=$(AUTHSIFT_BENCH_PROFILE) AUTHSIFT_BENCH_ARGS="$(AUTHSIFT_BENCH_ARGS)" AUTHSIFT_BENCH_LINES=$${AUTHSIFT_BENCH_LINES:-1000000} \
 	  $(GO) test -count=1 -run TestBenchE2E -v -timeout 30m ./ingest | grep -E 'RESULT|phase|pre-filled|profile|serve flags|^(ok|FAIL|---)'
+
+bench-load: build ## sustained load on real Kafka + ClickHouse for minutes: flat memory, bounded lag, exact storage (AUTHSIFT_LOAD_RATE, AUTHSIFT_LOAD_DURATION)
+	AUTHSIFT_BENCH_LOAD=1 AUTHSIFT_TEST_KAFKA=required AUTHSIFT_BIN=$(CURDIR)/$(BIN) \
+	  $(GO) test -tags integration -count=1 -run TestLoadSustained -v -timeout 40m ./ingest | grep -E 'RESULT|sample|^(ok|FAIL|---)|load_test'
 
 demo: build ## run everything on this machine (in-process Kafka, generator, service, local ClickHouse if installed)
 	./$(BIN) demo
