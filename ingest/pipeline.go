@@ -93,17 +93,34 @@ type Pipeline struct {
 	engine  atomic.Pointer[classify.Engine]
 
 	parts map[partitionKey]*partitionState
-	// the pending batch: its rows, how many messages it holds, the last
-	// message of each partition (what is committed) and the dead letters
-	rows    []Row
-	pending int
-	commits []*partitionState
-	dead    []kafka.Message
-	started time.Time
-	evicted uint64
-	// attempted: a write of the pending batch failed; it may have landed all
-	// the same, so the next try checks the exact high-water mark.
+	// cur is the batch being filled; while flushing, the previous one is
+	// being stored (and then committed) by another goroutine, which reports
+	// on flushed; spare is the free one.
+	cur, spare *batch
+	flushing   bool
+	flushed    chan error
+	// commitParts are the partitions with messages in cur.
+	commitParts []*partitionState
+	started     time.Time
+	evicted     uint64
+}
+
+// batch is what one flush stores and commits: its rows, dead letters, the
+// last offset of each of its partitions and how many messages it holds.
+type batch struct {
+	rows     []Row
+	dead     []kafka.Message
+	commits  []kafka.Message
+	messages int
+	// attempted: a write failed; it may have landed all the same, so the
+	// next try checks the exact high-water mark.
 	attempted bool
+}
+
+func (b *batch) reset() {
+	clear(b.rows) // drop references to the events' strings
+	clear(b.dead)
+	b.rows, b.dead, b.commits, b.messages, b.attempted = b.rows[:0], b.dead[:0], b.commits[:0], 0, false
 }
 
 type partitionKey struct {
@@ -141,7 +158,8 @@ func NewPipeline(cfg PipelineConfig, engine *classify.Engine, fetcher Fetcher, s
 	metrics *Metrics, red *Redactor, logger *slog.Logger) *Pipeline {
 	cfg.defaults()
 	p := &Pipeline{cfg: cfg, fetcher: fetcher, sink: sink, dlq: dlq, metrics: metrics, red: red,
-		logger: logger.With("component", "pipeline"), parts: map[partitionKey]*partitionState{}}
+		logger: logger.With("component", "pipeline"), parts: map[partitionKey]*partitionState{},
+		cur: &batch{}, spare: &batch{}, flushed: make(chan error, 1)}
 	p.engine.Store(engine)
 	return p
 }
@@ -217,10 +235,15 @@ func (q *fetchQueue) take(buf []kafka.Message) ([]kafka.Message, error) {
 }
 
 // Run consumes until ctx is done, then stores and commits what it holds
-// within shutdown (a fresh deadline) and returns.
+// within shutdown (a fresh deadline) and returns. A batch is stored while
+// the next one is decoded; at most two are held.
 func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 	fetchCtx, stopFetch := context.WithCancel(ctx)
 	defer stopFetch()
+	// Stores outlive ctx: at shutdown the one in flight finishes, within
+	// the shutdown deadline.
+	storeCtx, stopStore := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopStore()
 	q := newFetchQueue()
 	go q.fill(fetchCtx, p.fetcher)
 	tick := time.NewTicker(p.cfg.FlushInterval / 4)
@@ -229,17 +252,18 @@ func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return p.drain(shutdown)
+			return p.drain(storeCtx, stopStore, shutdown)
+		case err := <-p.flushed:
+			if err := p.finished(err); err != nil {
+				return err
+			}
 		case <-q.ready:
 			msgs, err := q.take(buf)
 			now := time.Now().UTC()
 			for i := range msgs {
 				p.handle(ctx, &msgs[i], now)
-				if len(p.rows) >= p.cfg.BatchRows || p.pending >= 4*p.cfg.BatchRows {
-					if err := p.flush(ctx); err != nil {
-						if ctx.Err() != nil {
-							return p.drain(shutdown)
-						}
+				if len(p.cur.rows) >= p.cfg.BatchRows || p.cur.messages >= 4*p.cfg.BatchRows {
+					if err := p.flush(storeCtx); err != nil {
 						return err
 					}
 				}
@@ -247,16 +271,13 @@ func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 			buf = msgs
 			if err != nil {
 				if ctx.Err() != nil {
-					return p.drain(shutdown)
+					return p.drain(storeCtx, stopStore, shutdown)
 				}
 				return fmt.Errorf("fetch message: %w", err)
 			}
 		case <-tick.C:
-			if p.pending > 0 && time.Since(p.started) >= p.cfg.FlushInterval {
-				if err := p.flush(ctx); err != nil {
-					if ctx.Err() != nil {
-						return p.drain(shutdown)
-					}
+			if p.cur.messages > 0 && time.Since(p.started) >= p.cfg.FlushInterval {
+				if err := p.flush(storeCtx); err != nil {
 					return err
 				}
 			}
@@ -264,15 +285,67 @@ func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 	}
 }
 
-// drain stores and commits the pending batch before an exit.
-func (p *Pipeline) drain(timeout time.Duration) error {
-	if p.pending == 0 {
+// flush hands the current batch to a goroutine that stores and commits it,
+// after waiting for the one before (the order of commits is the order of
+// batches).
+func (p *Pipeline) flush(ctx context.Context) error {
+	if err := p.wait(); err != nil {
+		return err
+	}
+	if p.cur.messages == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := p.flush(ctx); err != nil {
-		return fmt.Errorf("flush at shutdown (%d messages stay uncommitted and will be read again): %w", p.pending, err)
+	b := p.cur
+	for _, st := range p.commitParts {
+		b.commits = append(b.commits, kafka.Message{Topic: st.key.topic, Partition: st.key.partition, Offset: st.commitOffset})
+		st.commit = false
+	}
+	clear(p.commitParts)
+	p.commitParts = p.commitParts[:0]
+	p.cur, p.spare = p.spare, b
+	p.flushing = true
+	go func() { p.flushed <- p.store(ctx, b) }()
+	return nil
+}
+
+// wait waits for the batch in flight, if any.
+func (p *Pipeline) wait() error {
+	if !p.flushing {
+		return nil
+	}
+	return p.finished(<-p.flushed)
+}
+
+// finished takes the result of the batch that was in flight.
+func (p *Pipeline) finished(err error) error {
+	p.flushing = false
+	if err != nil {
+		return err
+	}
+	p.spare.reset()
+	p.updateStateMetrics()
+	return nil
+}
+
+// drain stores and commits the batch in flight and the pending one before
+// an exit, within timeout.
+func (p *Pipeline) drain(ctx context.Context, stop context.CancelFunc, timeout time.Duration) error {
+	t := time.AfterFunc(timeout, stop)
+	defer t.Stop()
+	inFlight := p.flushing
+	err := p.wait()
+	if err == nil {
+		err = p.flush(ctx)
+	}
+	if err == nil {
+		err = p.wait()
+	}
+	if err != nil {
+		lost := p.cur.messages
+		if p.flushing || inFlight {
+			lost += p.spare.messages
+		}
+		return fmt.Errorf("flush at shutdown (%d messages stay uncommitted and will be read again): %w", lost, err)
 	}
 	p.logger.Info("flushed at shutdown")
 	return nil
@@ -324,7 +397,7 @@ const partitionIdle = 5 * time.Minute
 // handle decodes, classifies and counts one message into the pending batch;
 // now is when its slice of messages was taken.
 func (p *Pipeline) handle(ctx context.Context, m *kafka.Message, now time.Time) {
-	if p.pending == 0 {
+	if p.cur.messages == 0 {
 		p.started = now
 	}
 	st := p.partition(ctx, m, now)
@@ -332,10 +405,10 @@ func (p *Pipeline) handle(ctx context.Context, m *kafka.Message, now time.Time) 
 	if m.HighWaterMark > 0 {
 		st.lag.Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
 	}
-	p.pending++
+	p.cur.messages++
 	if !st.commit {
 		st.commit = true
-		p.commits = append(p.commits, st)
+		p.commitParts = append(p.commitParts, st)
 	}
 	st.commitOffset = m.Offset
 	if m.Offset <= st.hw || m.Offset <= st.seen {
@@ -382,7 +455,7 @@ func (p *Pipeline) handle(ctx context.Context, m *kafka.Message, now time.Time) 
 			if v.Outcome == classify.Failure || v.Outcome == classify.Malformed {
 				row.Raw = p.red.Redact(toString(line[:min(len(line), MaxRawBytes)]))
 			}
-			p.rows = append(p.rows, row)
+			p.cur.rows = append(p.cur.rows, row)
 			seq++
 		})
 	}
@@ -393,7 +466,7 @@ func (p *Pipeline) deadLetter(m *kafka.Message, reason, detail string) {
 	if p.dlq == nil {
 		return
 	}
-	p.dead = append(p.dead, kafka.Message{Key: m.Key, Value: m.Value, Headers: []kafka.Header{
+	p.cur.dead = append(p.cur.dead, kafka.Message{Key: m.Key, Value: m.Value, Headers: []kafka.Header{
 		{Key: "authsift-reason", Value: []byte(reason)},
 		{Key: "authsift-detail", Value: []byte(detail)},
 		{Key: "authsift-source-topic", Value: []byte(m.Topic)},
@@ -402,29 +475,33 @@ func (p *Pipeline) deadLetter(m *kafka.Message, reason, detail string) {
 	}})
 }
 
-// flush stores the pending rows and dead letters, retrying with backoff
-// until they are accepted or ctx ends, then commits the offsets.
-func (p *Pipeline) flush(ctx context.Context) error {
+// store stores b's rows and dead letters, retrying with backoff until they
+// are accepted or ctx ends, then commits its offsets. It runs beside the
+// pipeline loop: it touches only b, the sink, the fetcher's commit and the
+// metrics.
+func (p *Pipeline) store(ctx context.Context, b *batch) error {
 	start := time.Now()
-	if len(p.dead) > 0 {
-		if err := p.retry(ctx, func() error { return p.dlq.WriteMessages(ctx, p.dead...) }, func(error) { p.metrics.DLQErrors.Inc() }); err != nil {
+	if len(b.dead) > 0 {
+		if err := p.retry(ctx, func() error { return p.dlq.WriteMessages(ctx, b.dead...) }, func(error) { p.metrics.DLQErrors.Inc() }); err != nil {
 			return fmt.Errorf("write dead letters: %w", err)
 		}
+		clear(b.dead)
+		b.dead = b.dead[:0] // written: a retry of the batch does not send them again
 	}
-	if len(p.rows) > 0 {
+	if len(b.rows) > 0 {
 		err := p.retry(ctx, func() error {
 			// Drop what the sink already holds: after a rebalance another
 			// replica may have stored part of this batch (it read the
 			// partition from the last commit while this one still held it),
 			// and a failed try may have landed all the same.
-			if err := p.dropStored(ctx); err != nil {
+			if err := p.dropStored(ctx, b); err != nil {
 				return err
 			}
-			if len(p.rows) == 0 {
+			if len(b.rows) == 0 {
 				return nil
 			}
-			p.attempted = true
-			return p.sink.Write(ctx, p.rows)
+			b.attempted = true
+			return p.sink.Write(ctx, b.rows)
 		}, func(err error) {
 			p.metrics.FlushErrors.WithLabelValues(errorCategory(err)).Inc()
 		})
@@ -432,48 +509,36 @@ func (p *Pipeline) flush(ctx context.Context) error {
 			return fmt.Errorf("store batch: %w", err)
 		}
 		p.metrics.Flushes.Inc()
-		p.metrics.BatchRows.Observe(float64(len(p.rows)))
+		p.metrics.BatchRows.Observe(float64(len(b.rows)))
 		p.metrics.FlushDuration.Observe(time.Since(start).Seconds())
 	}
 	cs := time.Now()
-	commits := make([]kafka.Message, 0, len(p.commits))
-	for _, st := range p.commits {
-		commits = append(commits, kafka.Message{Topic: st.key.topic, Partition: st.key.partition, Offset: st.commitOffset})
-	}
-	if err := p.fetcher.CommitMessages(ctx, commits...); err != nil {
+	if err := p.fetcher.CommitMessages(ctx, b.commits...); err != nil {
 		// The rows are stored: after a rebalance or restart these messages
 		// are read again and skipped by the high-water check.
 		p.metrics.CommitErrors.Inc()
-		p.logger.Warn("offset commit failed; the batch will be read again and skipped", "err", err, "messages", p.pending)
+		p.logger.Warn("offset commit failed; the batch will be read again and skipped", "err", err, "messages", b.messages)
 	} else {
 		p.metrics.CommitDuration.Observe(time.Since(cs).Seconds())
 	}
 	p.metrics.LastProcessed.Set(float64(time.Now().Unix()))
-	p.updateStateMetrics()
-	clear(p.rows) // drop references to the events' strings
-	for _, st := range p.commits {
-		st.commit = false
-	}
-	clear(p.commits)
-	p.rows, p.pending, p.commits, p.dead = p.rows[:0], 0, p.commits[:0], p.dead[:0]
-	p.attempted = false
 	return nil
 }
 
-// dropStored removes from the pending batch the rows the sink already holds
-// (by the high-water mark of their partition).
-func (p *Pipeline) dropStored(ctx context.Context) error {
+// dropStored removes from b the rows the sink already holds (by the
+// high-water mark of their partition).
+func (p *Pipeline) dropStored(ctx context.Context, b *batch) error {
 	hw, ok := p.sink.(HighWaterer)
 	if !ok {
 		return nil
 	}
 	read := hw.HighWater
-	if recent, ok := p.sink.(RecentHighWaterer); ok && !p.attempted {
+	if recent, ok := p.sink.(RecentHighWaterer); ok && !b.attempted {
 		read = recent.RecentHighWater
 	}
 	marks := map[partitionKey]int64{}
-	kept := p.rows[:0]
-	for _, r := range p.rows {
+	kept := b.rows[:0]
+	for _, r := range b.rows {
 		k := partitionKey{r.Topic, int(r.Partition)}
 		mark, known := marks[k]
 		if !known {
@@ -493,8 +558,8 @@ func (p *Pipeline) dropStored(ctx context.Context) error {
 			p.metrics.ReplaySkipped.Inc()
 		}
 	}
-	clear(p.rows[len(kept):])
-	p.rows = kept
+	clear(b.rows[len(kept):])
+	b.rows = kept
 	return nil
 }
 

@@ -72,7 +72,7 @@ func TestServiceWebConfig(t *testing.T) {
 	pem, _ := os.ReadFile(certFile)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 
 	for _, lifecycle := range []bool{false, true} {
 		t.Run(fmt.Sprintf("lifecycle=%v", lifecycle), func(t *testing.T) {
