@@ -166,7 +166,9 @@ func (r *running) stop(t *testing.T) {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	// A bound, not a speed: under -race on a busy 2-core machine a 10 MB
+	// message or a scenario's flush can take tens of seconds.
+	deadline := time.Now().Add(90 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
