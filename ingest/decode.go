@@ -170,6 +170,14 @@ func (d *Decoder) decodeJSON(line []byte) []classify.Event {
 		return d.decodeKeycloakPlugin(v)
 	case isHydra(t) && d.wants(rules.SourceHydra):
 		return d.decodeHydra(t)
+	case isZitadel(t) && d.wants(rules.SourceZitadel):
+		return d.decodeZitadelJSON(v, t)
+	case isAuthentik(t) && d.wants(rules.SourceAuthentik):
+		return d.decodeAuthentik(v, t)
+	case isProxy(t) && d.wants(rules.SourceProxy):
+		return d.decodeProxy(v)
+	case isDex(t) && d.wants(rules.SourceDex):
+		return d.decodeDexJSON(v, t)
 	case d.wants(rules.SourceGeneric):
 		if evs := d.decodeGenericJSON(v); len(evs) > 0 {
 			return evs
@@ -215,8 +223,23 @@ func (d *Decoder) decodeText(line []byte) []classify.Event {
 			return evs
 		}
 	}
+	if d.wants(rules.SourceZitadel) {
+		if evs, ok := d.decodeZitadelText(line); ok {
+			return evs
+		}
+	}
+	if d.wants(rules.SourceOAuth2Proxy) {
+		if evs, ok := d.decodeOAuth2ProxyText(line); ok {
+			return evs
+		}
+	}
 	if d.wants(rules.SourceGeneric) {
 		if evs, ok := d.decodeGenericText(line); ok {
+			return evs
+		}
+	}
+	if d.wants(rules.SourceDex) {
+		if evs, ok := d.decodeDexText(line); ok {
 			return evs
 		}
 	}
@@ -233,6 +256,10 @@ func (d *Decoder) guessSource(line []byte) string {
 		return rules.SourceEntra
 	case bytes.Contains(line, []byte("hydra")) || bytes.Contains(line, []byte("Hydra")):
 		return rules.SourceHydra
+	case bytes.Contains(line, []byte("oidc_error")):
+		return rules.SourceZitadel
+	case bytes.Contains(line, []byte(`"logger": "authentik.`)):
+		return rules.SourceAuthentik
 	}
 	return rules.SourceGeneric
 }

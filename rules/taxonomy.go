@@ -18,11 +18,18 @@ const (
 	SourceHydra    = "hydra"
 	SourceEntra    = "entra"
 	SourceGeneric  = "generic"
+
+	SourceZitadel     = "zitadel"
+	SourceAuthentik   = "authentik"
+	SourceDex         = "dex"
+	SourceProxy       = "proxy"        // nginx / Envoy JSON access logs of the auth server's endpoints
+	SourceOAuth2Proxy = "oauth2_proxy" // the relying party's view: oauth2-proxy's callback failures
 )
 
 // Sources lists every known source in a stable order.
 func Sources() []string {
-	return []string{SourceKeycloak, SourceHydra, SourceEntra, SourceGeneric}
+	return []string{SourceKeycloak, SourceHydra, SourceEntra, SourceGeneric,
+		SourceZitadel, SourceAuthentik, SourceDex, SourceProxy, SourceOAuth2Proxy}
 }
 
 // Families groups classes for dashboards. "-" is the family of unclassified.
