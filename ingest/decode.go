@@ -135,7 +135,8 @@ func (d *Decoder) Decode(line []byte) []classify.Event {
 // looksLikeOurs says that a line which does not decode was meant to be an
 // auth event: it carries one of the sources' markers.
 func looksLikeOurs(line []byte) bool {
-	for _, m := range [...]string{`"error`, "keycloak", "hydra", "AADSTS", "oauth", `"records"`, "type=", "realmId", "grant_type"} {
+	for _, m := range [...]string{`"error`, "keycloak", "hydra", "AADSTS", "oauth", `"records"`, "type=", "realmId", "grant_type",
+		"oidc_error", "authentik"} {
 		if bytes.Contains(line, []byte(m)) {
 			return true
 		}
