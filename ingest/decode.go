@@ -177,7 +177,7 @@ func (d *Decoder) decodeJSON(line []byte) []classify.Event {
 		return d.decodeAuthentik(v, t)
 	case isProxy(t) && d.wants(rules.SourceProxy):
 		return d.decodeProxy(v)
-	case isDex(t) && d.wants(rules.SourceDex):
+	case isDex(t, v) && d.wants(rules.SourceDex):
 		return d.decodeDexJSON(v, t)
 	case d.wants(rules.SourceGeneric):
 		if evs := d.decodeGenericJSON(v); len(evs) > 0 {

@@ -137,3 +137,20 @@ func TestGenOSSSources(t *testing.T) {
 		}
 	}
 }
+
+// TestDexLoginSuccessfulNeedsConnector: "login successful" is a common
+// phrase; only Dex's line (with its connector) is a Dex success.
+func TestDexLoginSuccessfulNeedsConnector(t *testing.T) {
+	d, _ := NewDecoder(FormatAuto)
+	for _, l := range []string{
+		`time=2025-06-02T08:01:12.006Z level=INFO msg="login successful" username=jane`,
+		`{"time":"2025-06-02T08:01:12.006Z","level":"INFO","msg":"login successful","user_id":42}`,
+	} {
+		if evs := d.Decode([]byte(l)); len(evs) != 0 {
+			t.Errorf("%s: decoded as %+v", l, evs)
+		}
+	}
+	if evs := d.Decode([]byte(`{"time":"2025-06-02T08:01:12.006Z","level":"INFO","msg":"login successful","connector_id":"ldap","username":"jane"}`)); len(evs) != 1 || evs[0].Source != "dex" {
+		t.Errorf("dex JSON login: %+v", evs)
+	}
+}

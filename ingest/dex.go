@@ -17,7 +17,7 @@ import (
 // read here; the rest needs the proxy source. The message is the type rules
 // match on; releases before the move to slog (logrus) appended the client to
 // the message ("... on token request for client: web"), which is cut off.
-// "login successful" is a success.
+// "login successful" with a connector is a success.
 
 const dexLoginSuccessful = "login successful"
 
@@ -49,8 +49,12 @@ func dexMessage(msg []byte) (string, string) {
 	return "", ""
 }
 
-func isDex(t *top) bool {
+func isDex(t *top, v *fastjson.Value) bool {
 	m, _ := dexMessage(bytesOf(t.msg))
+	if m == dexLoginSuccessful {
+		// a common phrase: only Dex's carries the connector
+		return v.Exists("connector_id") || bytes.HasPrefix(bytesOf(t.msg), []byte("login successful: connector"))
+	}
 	return m != ""
 }
 
@@ -90,7 +94,8 @@ func (d *Decoder) decodeDexText(line []byte) ([]classify.Event, bool) {
 		return nil, false
 	}
 	msg, endpoint := dexMessage(line[i+len(`msg="`):])
-	if msg == "" {
+	if msg == "" || msg == dexLoginSuccessful && !bytes.Contains(line, []byte("connector_id=")) &&
+		!bytes.Contains(line, []byte(`login successful: connector`)) {
 		return nil, false
 	}
 	ev := d.dexEvent(msg, endpoint)
