@@ -135,7 +135,8 @@ func (d *Decoder) Decode(line []byte) []classify.Event {
 // looksLikeOurs says that a line which does not decode was meant to be an
 // auth event: it carries one of the sources' markers.
 func looksLikeOurs(line []byte) bool {
-	for _, m := range [...]string{`"error`, "keycloak", "hydra", "AADSTS", "oauth", `"records"`, "type=", "realmId", "grant_type", `"log_id"`, `"eventType"`} {
+	for _, m := range [...]string{`"error`, "keycloak", "hydra", "AADSTS", "oauth", `"records"`, "type=", "realmId", "grant_type",
+		`"log_id"`, `"eventType"`, "oidc_error", "authentik"} {
 		if bytes.Contains(line, []byte(m)) {
 			return true
 		}
@@ -174,6 +175,14 @@ func (d *Decoder) decodeJSON(line []byte) []classify.Event {
 		return d.decodeAuth0(v, t)
 	case isOkta(t) && d.wants(rules.SourceOkta):
 		return d.decodeOkta(v, t)
+	case isZitadel(t) && d.wants(rules.SourceZitadel):
+		return d.decodeZitadelJSON(v, t)
+	case isAuthentik(t) && d.wants(rules.SourceAuthentik):
+		return d.decodeAuthentik(v, t)
+	case isProxy(t) && d.wants(rules.SourceProxy):
+		return d.decodeProxy(v)
+	case isDex(t, v) && d.wants(rules.SourceDex):
+		return d.decodeDexJSON(v, t)
 	case d.wants(rules.SourceGeneric):
 		if evs := d.decodeGenericJSON(v); len(evs) > 0 {
 			return evs
@@ -219,8 +228,23 @@ func (d *Decoder) decodeText(line []byte) []classify.Event {
 			return evs
 		}
 	}
+	if d.wants(rules.SourceZitadel) {
+		if evs, ok := d.decodeZitadelText(line); ok {
+			return evs
+		}
+	}
+	if d.wants(rules.SourceOAuth2Proxy) {
+		if evs, ok := d.decodeOAuth2ProxyText(line); ok {
+			return evs
+		}
+	}
 	if d.wants(rules.SourceGeneric) {
 		if evs, ok := d.decodeGenericText(line); ok {
+			return evs
+		}
+	}
+	if d.wants(rules.SourceDex) {
+		if evs, ok := d.decodeDexText(line); ok {
 			return evs
 		}
 	}
@@ -241,6 +265,10 @@ func (d *Decoder) guessSource(line []byte) string {
 		return rules.SourceAuth0
 	case bytes.Contains(line, []byte(`"eventType"`)):
 		return rules.SourceOkta
+	case bytes.Contains(line, []byte("oidc_error")):
+		return rules.SourceZitadel
+	case bytes.Contains(line, []byte(`"logger": "authentik.`)):
+		return rules.SourceAuthentik
 	}
 	return rules.SourceGeneric
 }

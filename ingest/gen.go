@@ -490,7 +490,7 @@ func (s *genShapes) baseline() []genItem {
 	gw := func(e *gwError) func(*Generator, []byte, int) []byte {
 		return func(g *Generator, b []byte, c int) []byte { return g.gateway(b, c, e, nil, -1) }
 	}
-	return []genItem{
+	items := []genItem{
 		// Keycloak
 		{weight: 90, flow: flowLogin, write: kc(&s.kcLogin)},
 		{weight: 90, flow: flowCode, write: kc(&s.kcCodeToToken)},
@@ -549,6 +549,8 @@ func (s *genShapes) baseline() []genItem {
 		{weight: 1, class: "server_unavailable", write: gw(&s.gwUnavailable)},
 		{weight: 1, class: "server_error", write: gw(&s.gwServerError)},
 	}
+	// Zitadel, Authentik, Dex, the proxies, oauth2-proxy: gen_oss.go
+	return append(items, ossBaseline()...)
 }
 
 // scenarios are the incidents; each writes failures of its classes only.

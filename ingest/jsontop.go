@@ -10,6 +10,11 @@ type top struct {
 	loggerName, logLogger, realmID, typ, msg, httpRequest, httpResponse *fastjson.Value
 	serviceName, time, otel, traceID, clientID                          *fastjson.Value
 	logID, data, detail, eventType, published                           *fastjson.Value // auth0.go, okta.go
+	// Zitadel (slog group oidc_error), Authentik (structlog logger/event).
+	oidcError, logger, event *fastjson.Value
+	// proxy: a key only a reverse proxy's access log has (nginx
+	// $body_bytes_sent / $upstream_*, Envoy %RESPONSE_CODE% / %UPSTREAM_*%).
+	proxy bool
 }
 
 func (t *top) scan(v *fastjson.Value) {
@@ -68,6 +73,16 @@ func (t *top) scan(v *fastjson.Value) {
 			t.eventType = x
 		case "published":
 			t.published = x
+		case "oidc_error":
+			t.oidcError = x
+		case "logger":
+			t.logger = x
+		case "event":
+			t.event = x
+		case "body_bytes_sent", "bytes_sent", "upstream_status", "upstream_addr", "upstream_response_time",
+			"response_code", "response_flags", "upstream_cluster", "upstream_host", "resp_body", "response_body",
+			"DownstreamStatus", "OriginStatus":
+			t.proxy = true
 		}
 	})
 }

@@ -122,6 +122,33 @@ func (r *Redactor) Redact(s string) string {
 			off = max(off, end)
 		}
 	}
+	// \"key\":\"value\": a JSON body logged as a JSON string (nginx
+	// escape=json $resp_body, Envoy dynamic metadata, Docker's log field)
+	for off := 0; ; {
+		j := strings.Index(s[off:], `\":`)
+		if j < 0 {
+			break
+		}
+		i := off + j // the backslash before the key's closing quote
+		off = i + 3
+		k := strings.LastIndex(s[:i], `\"`)
+		if k < 0 || !isSecretKey(s[k+2:i]) {
+			continue
+		}
+		v := i + 3
+		for v < len(s) && s[v] == ' ' {
+			v++
+		}
+		if !strings.HasPrefix(s[v:], `\"`) {
+			continue
+		}
+		end := strings.Index(s[v+2:], `\"`)
+		if end < 0 {
+			end = len(s) - v - 2
+		}
+		add(v+2, v+2+end)
+		off = max(off, v+2+end)
+	}
 	// JWTs
 	for off := 0; ; {
 		j := strings.Index(s[off:], "eyJ")

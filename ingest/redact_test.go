@@ -76,3 +76,34 @@ func BenchmarkRedact(b *testing.B) {
 		_ = r.Redact(line)
 	}
 }
+
+// TestRedactProxyBodies: a reverse proxy's access log carries the token
+// request's form body and the response body as a JSON string (nginx
+// escape=json), where quotes are escaped.
+func TestRedactProxyBodies(t *testing.T) {
+	r := NewRedactor([]byte("k"))
+	cases := []struct{ in, secret string }{
+		{`"request_body":"grant_type=refresh_token&refresh_token=ChlldzNvamg2ZGtieXFr&client_id=kubernetes&client_secret=a3ViZXJuZXRlcy1zZWNyZXQ"`, "ChlldzNvamg2ZGtieXFr"},
+		{`"request_body":"grant_type=refresh_token&refresh_token=ChlldzNvamg2ZGtieXFr&client_id=kubernetes&client_secret=a3ViZXJuZXRlcy1zZWNyZXQ"`, "a3ViZXJuZXRlcy1zZWNyZXQ"},
+		{`"request_body":"code=vbnm4kq2c7yq3xrp5w6ta2hzd&grant_type=authorization_code"`, "vbnm4kq2c7yq3xrp5w6ta2hzd"},
+		{`"resp_body":"{\"access_token\":\"SlAV32hkKGopaque\",\"token_type\":\"bearer\"}"`, "SlAV32hkKGopaque"},
+		{`"resp_body":"{\"refresh_token\":\"Chl6cGx3b2Rma2Zt\",\"expires_in\":86399}"`, "Chl6cGx3b2Rma2Zt"},
+		{`"resp_body":"{\"refresh_token\": \"Chl6cGx3b2Rma2Zt\"}"`, "Chl6cGx3b2Rma2Zt"},
+		{`"request":"GET /oauth2/callback?code=c4a38db7df8d4f09a32b7d7dd0e3c543&state=xyz HTTP/1.1"`, "c4a38db7df8d4f09a32b7d7dd0e3c543"},
+	}
+	for _, c := range cases {
+		out := r.Redact(c.in)
+		if strings.Contains(out, c.secret) {
+			t.Errorf("secret survived: %q -> %q", c.in, out)
+		}
+	}
+	// error bodies stay readable
+	body := `"resp_body":"{\"error\":\"invalid_grant\",\"error_description\":\"Invalid or expired code parameter.\"}"`
+	if got := r.Redact(body); got != body {
+		t.Errorf("changed an error body: %q", got)
+	}
+	once := r.Redact(cases[3].in)
+	if twice := r.Redact(once); twice != once {
+		t.Errorf("not idempotent: %q -> %q", once, twice)
+	}
+}

@@ -20,11 +20,18 @@ const (
 	SourceGeneric  = "generic"
 	SourceAuth0    = "auth0"
 	SourceOkta     = "okta"
+
+	SourceZitadel     = "zitadel"
+	SourceAuthentik   = "authentik"
+	SourceDex         = "dex"
+	SourceProxy       = "proxy"        // nginx / Envoy JSON access logs of the auth server's endpoints
+	SourceOAuth2Proxy = "oauth2_proxy" // the relying party's view: oauth2-proxy's callback failures
 )
 
 // Sources lists every known source in a stable order.
 func Sources() []string {
-	return []string{SourceKeycloak, SourceHydra, SourceEntra, SourceGeneric, SourceAuth0, SourceOkta}
+	return []string{SourceKeycloak, SourceHydra, SourceEntra, SourceGeneric, SourceAuth0, SourceOkta,
+		SourceZitadel, SourceAuthentik, SourceDex, SourceProxy, SourceOAuth2Proxy}
 }
 
 // Families groups classes for dashboards. "-" is the family of unclassified.
