@@ -163,36 +163,36 @@ func (m *Metrics) Observe(ev *classify.Event, v *classify.Verdict) {
 }
 
 func (c *seriesCache) event(vec *prometheus.CounterVec, source string, o classify.Outcome) prometheus.Counter {
-	k := eventSeries{source, o}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ctr, ok := c.events[k]; ok {
-		return ctr
-	}
-	if c.events == nil || len(c.events) >= maxCachedSeries {
-		c.events = map[eventSeries]prometheus.Counter{}
-	}
-	ctr := vec.WithLabelValues(source, o.String())
-	c.events[k] = ctr
-	return ctr
+	return cachedSeries(&c.events, eventSeries{source, o}, func() prometheus.Counter {
+		return vec.WithLabelValues(source, o.String())
+	})
 }
 
 func (c *seriesCache) failure(vec *prometheus.CounterVec, source string, class *rules.Class, oauthError string) prometheus.Counter {
-	k := failureSeries{source, class, oauthError}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ctr, ok := c.failures[k]; ok {
+	return cachedSeries(&c.failures, failureSeries{source, class, oauthError}, func() prometheus.Counter {
+		oe := oauthError
+		if oe == "" {
+			oe = rules.OtherOAuthError
+		}
+		return vec.WithLabelValues(source, class.ID, class.Family, class.Owner, oe)
+	})
+}
+
+// cachedSeries returns the counter of k in *m, made by mk the first time;
+// the map starts over when it holds maxCachedSeries.
+func cachedSeries[K comparable](m *map[K]prometheus.Counter, k K, mk func() prometheus.Counter) prometheus.Counter {
+	if ctr, ok := (*m)[k]; ok {
 		return ctr
 	}
-	if c.failures == nil || len(c.failures) >= maxCachedSeries {
-		c.failures = map[failureSeries]prometheus.Counter{}
+	if *m == nil || len(*m) >= maxCachedSeries {
+		*m = map[K]prometheus.Counter{}
 	}
-	oe := oauthError
-	if oe == "" {
-		oe = rules.OtherOAuthError
-	}
-	ctr := vec.WithLabelValues(source, class.ID, class.Family, class.Owner, oe)
-	c.failures[k] = ctr
+	ctr := mk()
+	(*m)[k] = ctr
 	return ctr
 }
 
