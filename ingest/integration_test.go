@@ -215,9 +215,11 @@ func TestIntegration(t *testing.T) {
 		args.batchRows = batchRows
 		svc := startService(t, "authsift", args)
 		// While inserts are slow, fetching pauses: what authsift holds
-		// fetched but not committed stays within a batch (at most 4x
-		// batch.rows messages) and the fetch queue (1000 messages).
-		const bound = 4*batchRows + 1000 + 100
+		// fetched but not committed stays within two batches (the one being
+		// stored and the next; at most 4x batch.rows messages each),
+		// kafka-go's queue (1000 messages) and the pipeline's fetch queue
+		// (maxQueued).
+		const bound = 2*4*batchRows + 1000 + maxQueued + 100
 		var peakInFlight, maxLag float64
 		waitFor(t, 4*time.Minute, "all committed", func() bool {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

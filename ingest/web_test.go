@@ -101,7 +101,7 @@ func TestServiceWebConfig(t *testing.T) {
 				resp.Body.Close()
 				return resp.StatusCode
 			}
-			eventually(t, "service listening", func() bool { return do(client, "https", "GET", "/metrics", "prometheus", "s3cret") == 200 })
+			waitUntil(t, time.Minute, "service listening", func() bool { return do(client, "https", "GET", "/metrics", "prometheus", "s3cret") == 200 })
 			cases := []struct {
 				name, scheme, method, path, user, pass string
 				want                                   int
