@@ -234,6 +234,31 @@ func TestBenchE2E(t *testing.T) {
 		rate, produced.Round(time.Second), len(lat), len(marks))
 	t.Logf("RESULT latency_p50=%s latency_p99=%s latency_max=%s rate=%.0f/s", q(0.5), q(0.99), lat[len(lat)-1].Round(time.Millisecond), rate)
 	t.Logf("RESULT peak_rss_mib_after_phase2=%.1f", float64(procHWM(t, cmd.Process.Pid))/1024)
+	m := scrape(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	t.Logf("RESULT flushes=%.0f mean_flush=%.0fms mean_batch_rows=%.0f mean_commit=%.0fms (whole run)", m["authsift_flush_duration_seconds_count"],
+		1000*m["authsift_flush_duration_seconds_sum"]/m["authsift_flush_duration_seconds_count"],
+		m["authsift_batch_rows_sum"]/m["authsift_batch_rows_count"],
+		1000*m["authsift_kafka_commit_duration_seconds_sum"]/m["authsift_kafka_commit_duration_seconds_count"])
+}
+
+// scrape reads the unlabelled samples of a /metrics page.
+func scrape(t *testing.T, url string) map[string]float64 {
+	out := map[string]float64{}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Logf("scrape: %v", err)
+		return out
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(body), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && !strings.HasPrefix(l, "#") {
+			if v, err := strconv.ParseFloat(f[1], 64); err == nil {
+				out[f[0]] = v
+			}
+		}
+	}
+	return out
 }
 
 type fixedPartition int

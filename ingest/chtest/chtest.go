@@ -85,7 +85,7 @@ func Gate(t testing.TB, env string, available func() error) {
 	}
 	if err := available(); err != nil {
 		if gate == "required" {
-			t.Fatalf("%s=required: %v (install it with .ci/install-clickhouse)", env, err)
+			t.Fatalf("%s=required: %v (.ci/run installs what the tests need)", env, err)
 		}
 		t.Skipf("%v; set %s=required to fail instead", err, env)
 	}

@@ -24,7 +24,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +34,9 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/localch"
 )
 
 // Environment variables.
@@ -84,24 +86,15 @@ type Broker struct {
 }
 
 // Gate skips or fails the test as AUTHSIFT_TEST_KAFKA says when java or the
-// jars are missing, and returns the jar directory.
+// jars are missing (the three-state gate of chtest), and returns the jar
+// directory.
 func Gate(t testing.TB) string {
 	t.Helper()
-	gate := os.Getenv(EnvGate)
-	switch gate {
-	case "", "required":
-	case "off":
-		t.Skipf("%s=off", EnvGate)
-	default:
-		t.Fatalf("%s=%q: want unset, required or off", EnvGate, gate)
-	}
-	lib, err := jars()
-	if err != nil {
-		if gate == "required" {
-			t.Fatalf("%s=required: %v", EnvGate, err)
-		}
-		t.Skipf("%v; set %s=required to fail instead", err, EnvGate)
-	}
+	var lib string
+	chtest.Gate(t, EnvGate, func() (err error) {
+		lib, err = jars()
+		return err
+	})
 	return lib
 }
 
@@ -174,20 +167,11 @@ func Start(t testing.TB, opts Options) *Cluster {
 	return nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func start(t testing.TB, lib string, opts Options) (*Cluster, error) {
 	n := opts.Brokers
 	ports := make([]int, 0, 3*n)
 	for len(ports) < 3*n {
-		p, err := freePort()
+		p, err := localch.FreePort()
 		if err != nil {
 			return nil, err
 		}

@@ -78,7 +78,8 @@ func Binary(override string) (string, []string, error) {
 	return "", nil, errors.New("neither clickhouse-server nor clickhouse found")
 }
 
-func freePort() (int, error) {
+// FreePort returns a TCP port of 127.0.0.1 that is free now.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -166,7 +167,7 @@ type Config struct {
 func (c *Config) FreePorts() error {
 	for _, p := range []*int{&c.TCP, &c.HTTP, &c.TLS} {
 		if *p == 0 {
-			port, err := freePort()
+			port, err := FreePort()
 			if err != nil {
 				return fmt.Errorf("choose port: %w", err)
 			}

@@ -54,7 +54,7 @@ func ZooKeeperJar(override string) (string, error) {
 // StartZooKeeper runs a standalone ZooKeeper from jar with its config, data
 // and log in dir, on a free port of 127.0.0.1, without its admin server.
 func StartZooKeeper(dir, jar string) (*ZooKeeper, error) {
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, fmt.Errorf("choose zookeeper port: %w", err)
 	}
@@ -169,7 +169,7 @@ func tail(s string, n int) string {
 // ON CLUSTER DDL queue and a free port for replication (interserver HTTP).
 // tcpPorts are every replica's native port.
 func ClusterConfig(cluster string, zk *ZooKeeper, tcpPorts []int, i int) (Config, error) {
-	interserver, err := freePort()
+	interserver, err := FreePort()
 	if err != nil {
 		return Config{}, fmt.Errorf("choose interserver port: %w", err)
 	}
