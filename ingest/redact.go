@@ -70,6 +70,24 @@ func isTokenByte(c byte) bool {
 	return isIdentByte(c) || c == '.' || c == '~' || c == '+' || c == '/' || c == '='
 }
 
+// indexAfter returns the index of the first a that b follows, with b at or
+// after from, or -1. It scans for b: the rarer byte of the patterns it
+// serves (':' after '"', 'J' after 'y', ' ' after 'r' or 'c').
+func indexAfter(s string, from int, a, b byte) int {
+	for from < len(s) {
+		j := strings.IndexByte(s[from:], b)
+		if j < 0 {
+			return -1
+		}
+		i := from + j
+		if i > 0 && s[i-1] == a {
+			return i - 1
+		}
+		from = i + 1
+	}
+	return -1
+}
+
 // span is a byte range of a secret.
 type span struct{ start, end int }
 
@@ -102,11 +120,11 @@ func (r *Redactor) Redact(s string) string {
 	}
 	// "key":"value", with optional spaces after the colon
 	for off := 0; ; {
-		j := strings.Index(s[off:], `":`)
+		j := indexAfter(s, off+1, '"', ':')
 		if j < 0 {
 			break
 		}
-		i := off + j // the closing quote of the key
+		i := j // the closing quote of the key
 		off = i + 2
 		k := strings.LastIndexByte(s[:i], '"')
 		if k < 0 || !isSecretKey(s[k+1:i]) {
@@ -125,11 +143,14 @@ func (r *Redactor) Redact(s string) string {
 	// \"key\":\"value\": a JSON body logged as a JSON string (nginx
 	// escape=json $resp_body, Envoy dynamic metadata, Docker's log field)
 	for off := 0; ; {
-		j := strings.Index(s[off:], `\":`)
+		j := indexAfter(s, off+2, '"', ':')
+		for j >= 0 && s[j-1] != '\\' {
+			j = indexAfter(s, j+2, '"', ':')
+		}
 		if j < 0 {
 			break
 		}
-		i := off + j // the backslash before the key's closing quote
+		i := j - 1 // the backslash before the key's closing quote
 		off = i + 3
 		k := strings.LastIndex(s[:i], `\"`)
 		if k < 0 || !isSecretKey(s[k+2:i]) {
@@ -151,11 +172,15 @@ func (r *Redactor) Redact(s string) string {
 	}
 	// JWTs
 	for off := 0; ; {
-		j := strings.Index(s[off:], "eyJ")
+		// "eyJ" found by its rare 'J' (an 'e' is in most words)
+		j := indexAfter(s, off+2, 'y', 'J')
+		for j >= 0 && s[j-1] != 'e' {
+			j = indexAfter(s, j+2, 'y', 'J')
+		}
 		if j < 0 {
 			break
 		}
-		i := off + j
+		i := j - 1
 		off = i + 3
 		if i > 0 && isTokenByte(s[i-1]) {
 			continue
@@ -167,13 +192,18 @@ func (r *Redactor) Redact(s string) string {
 	}
 	// Bearer and Basic credentials
 	for _, scheme := range [...]string{"earer ", "asic "} {
+		n := len(scheme)
 		for off := 0; ; {
-			j := strings.Index(s[off:], scheme)
-			if j < 0 {
+			// found by its last two bytes: 'e' and 'a' are in most words
+			q := indexAfter(s, off+n-1, scheme[n-2], ' ')
+			for q >= 0 && !strings.HasPrefix(s[q-n+2:], scheme) {
+				q = indexAfter(s, q+2, scheme[n-2], ' ')
+			}
+			if q < 0 {
 				break
 			}
-			i := off + j
-			off = i + len(scheme)
+			i := q - n + 2
+			off = i + n
 			if i == 0 || (s[i-1] != 'B' && s[i-1] != 'b') || (i > 1 && isIdentByte(s[i-2])) {
 				continue
 			}
