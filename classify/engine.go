@@ -10,9 +10,10 @@ import (
 // Decision says how a verdict was reached.
 const (
 	// Direct: the vendor's own signal in the event decided the class.
-	Direct = "direct"
-	// Correlated: another event (a vendor's second line) decided it.
-	Correlated = "correlated"
+	Direct = rules.DecisionDirect
+	// Correlated: other events of the stream (a vendor's second line, the
+	// issuance or an earlier use of a code or token) decided it.
+	Correlated = rules.DecisionCorrelated
 )
 
 // Verdict is the classification of one event.
@@ -26,6 +27,10 @@ type Verdict struct {
 	// (empty when the event carries none).
 	OAuthError string
 	Decision   string
+	// Evidence says, for a correlated verdict, which earlier events decided
+	// it (and, for a correlation candidate left ambiguous, why): short,
+	// without secrets.
+	Evidence string
 }
 
 type field uint8
