@@ -123,6 +123,7 @@ func (e *Engine) Classify(ev *Event) Verdict {
 	}
 	if len(r.Match.Context) > 0 {
 		v.Decision = Correlated
+		v.Evidence = "context " + ev.Context + " from an earlier line"
 	}
 	v.OAuthError = r.OAuthError
 	if v.OAuthError == "" {

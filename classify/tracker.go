@@ -251,8 +251,8 @@ func (t *Tracker) Classify(ev *Event) Verdict {
 		}
 	}
 	v := t.engine.Classify(ev)
-	if v.Decision == Correlated && ev.Context != "" {
-		v.Evidence = hintEvidence(ev.Context, joined)
+	if v.Decision == Correlated && joined != "" {
+		v.Evidence += " of the same " + joined
 	}
 	if v.Outcome == Failure && v.Rule != nil {
 		switch v.Rule.Correlate {
@@ -263,13 +263,6 @@ func (t *Tracker) Classify(ev *Event) Verdict {
 		}
 	}
 	return v
-}
-
-func hintEvidence(value, joined string) string {
-	if joined == "" {
-		return "context " + value + " from an earlier line"
-	}
-	return "context " + value + " from an earlier line of the same " + joined
 }
 
 func (t *Tracker) take(ev *Event) (value, joined string) {
