@@ -252,7 +252,7 @@ func (t *Tracker) Classify(ev *Event) Verdict {
 	}
 	v := t.engine.Classify(ev)
 	if v.Decision == Correlated && joined != "" {
-		v.Evidence += " of the same " + joined
+		v.Evidence = t.engine.hintEvidence[[2]string{ev.Context, joined}]
 	}
 	if v.Outcome == Failure && v.Rule != nil {
 		switch v.Rule.Correlate {
