@@ -109,12 +109,15 @@ type hint struct {
 	at    time.Time
 }
 
-// codeRec is what the Tracker knows of one code: when it was last issued
-// and redeemed (Unix ns, 0: unknown time) and in which order (seq, 0: not
-// seen).
+// codeRec is what the Tracker knows of one code key: when it was last
+// issued and redeemed (Unix ns, 0: unknown time), in which order (seq, 0:
+// not seen), and how many of its issuances wait for a redemption. A key may
+// stand for several codes (Keycloak's is the session and client: a second
+// sign-in of the session issues another code under the same key).
 type codeRec struct {
 	issuedAt, redeemedAt   int64
 	issuedSeq, redeemedSeq uint64
+	pending                uint32
 }
 
 func (r codeRec) last() int64 { return max(r.issuedAt, r.redeemedAt) }
@@ -341,11 +344,15 @@ func (t *Tracker) record(ev *Event) {
 		r, _ := t.codes.Peek(ev.CodeKey)
 		if ev.Step == CodeIssued {
 			r.issuedAt, r.issuedSeq = ts, t.seq
+			r.pending++
 			if ts != 0 {
 				t.issuers.Add(issuerKey(ev), ts)
 			}
 		} else {
 			r.redeemedAt, r.redeemedSeq = ts, t.seq
+			if r.pending > 0 {
+				r.pending--
+			}
 		}
 		t.codes.Add(ev.CodeKey, r)
 		if ts != 0 {
@@ -401,9 +408,10 @@ func (t *Tracker) set(v *Verdict, class, evidence string) {
 }
 
 // decideCode decides an ambiguous code rejection:
-//   - the latest issuance of the code was redeemed earlier in the stream:
-//     code_reused;
-//   - else the code was issued longer ago than its lifetime: code_expired;
+//   - the key was redeemed earlier in the stream and every issuance of it
+//     seen was redeemed (so the code presented was): code_reused;
+//   - else its latest issuance is older than the lifetime (so every code of
+//     the key is): code_expired;
 //   - else, the code was never seen and the Tracker can vouch that it would
 //     have seen it (see provesUnknown): code_unknown, but only in place of
 //     an ambiguous verdict (code_rejected), never against a vendor's signal;
@@ -419,7 +427,7 @@ func (t *Tracker) decideCode(ev *Event, v *Verdict) {
 	life := t.cfg.Lifetime(ev.Source)
 	r, ok := t.codes.Peek(ev.CodeKey)
 	switch {
-	case ok && r.redeemedSeq != 0 && r.redeemedSeq > r.issuedSeq &&
+	case ok && r.redeemedSeq != 0 && r.pending == 0 &&
 		(now == 0 || r.redeemedAt == 0 || r.redeemedAt <= now+int64(t.cfg.Slack)):
 		t.set(v, "code_reused", "code redeemed "+ago(r.redeemedAt, now)+keyNote(ev.CodeKey))
 	case ok && r.issuedSeq != 0 && r.issuedAt != 0 && now != 0 && now-r.issuedAt > int64(life):
@@ -428,14 +436,15 @@ func (t *Tracker) decideCode(ev *Event, v *Verdict) {
 			e += " (the server reports a code whose single-use entry expired as already used)"
 		}
 		t.set(v, "code_expired", e+keyNote(ev.CodeKey))
-	case ok && r.issuedSeq != 0:
+	case ok && r.redeemedSeq != 0 && r.pending > 0:
+		// a code of the key was redeemed, another one not yet: either may be presented
 		if v.Decision == Direct {
-			v.Evidence = "undecided: code issued " + ago(r.issuedAt, now) + ", not redeemed, within its lifetime" + keyNote(ev.CodeKey)
+			v.Evidence = "undecided: a code of the same key was redeemed, another one issued " + ago(r.issuedAt, now) +
+				" is not, within its lifetime" + keyNote(ev.CodeKey)
 		}
 	case ok:
-		// redeemed, then issued again: the code presented may be either
 		if v.Decision == Direct {
-			v.Evidence = "undecided: a newer code of the same session was issued after the last redemption" + keyNote(ev.CodeKey)
+			v.Evidence = "undecided: code issued " + ago(r.issuedAt, now) + ", not redeemed, within its lifetime" + keyNote(ev.CodeKey)
 		}
 	case v.Class != nil && v.Class.ID == "code_rejected":
 		if e, proven := t.provesUnknown(ev, now, life); proven {

@@ -134,6 +134,18 @@ func TestTrackerCodes(t *testing.T) {
 			{ev: kcReject(codeA, "web", at(20*time.Second)), class: "code_rejected", decision: Direct},
 			{ev: kcReject(codeA, "web", at(80*time.Second)), class: "code_expired", decision: Correlated},
 		}},
+		{"two codes of one key, one redeemed: either may be presented", []cstep{
+			{ev: kcIssue(codeA, "web", at(0))},
+			{ev: kcIssue(codeA, "web", at(5*time.Second))},
+			{ev: kcRedeem(codeA, "web", at(6*time.Second))},
+			{ev: kcReject(codeA, "web", at(30*time.Second)), class: "code_rejected", decision: Direct, evidence: "another one issued"},
+			{ev: kcRedeem(codeA, "web", at(31*time.Second))},
+			{ev: kcReject(codeA, "web", at(32*time.Second)), class: "code_reused", decision: Correlated},
+		}},
+		{"redeemed without a seen issuance, then rejected: reuse", []cstep{
+			{ev: kcRedeem(codeA, "web", at(0))},
+			{ev: kcReject(codeA, "web", at(time.Second)), class: "code_reused", decision: Correlated},
+		}},
 		{"Keycloak's already-used warning of an expired code: expired", []cstep{
 			{ev: kcIssue(codeA, "web", at(0))},
 			{ev: kcWarn("s1", at(75*time.Second))},
