@@ -80,7 +80,9 @@ func splitLines(b []byte) [][]byte {
 // classify with the correlation state within 1.5x of the cost without it),
 // on the generator's mix with the refresh-replay incident: its Keycloak
 // LOGIN, CODE_TO_TOKEN and REFRESH_TOKEN events feed the state, the
-// ambiguous code and refresh failures read it. off: the decoder makes no
+// ambiguous code and refresh failures read it; cpu-ns/op (getrusage) is
+// less disturbed than ns/op by other processes on a busy machine. off: the
+// decoder makes no
 // keys and the engine classifies alone (context hints are not joined
 // either); on: a Stream (keyed hashes, Tracker).
 func BenchmarkCorrelation(b *testing.B) {
@@ -103,6 +105,7 @@ func BenchmarkCorrelation(b *testing.B) {
 		b.SetBytes(int64(total / len(lines)))
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu0 := processCPU()
 		for i := 0; i < b.N; i++ {
 			evs := dec.Decode(lines[i%len(lines)])
 			for j := range evs {
@@ -111,6 +114,7 @@ func BenchmarkCorrelation(b *testing.B) {
 				}
 			}
 		}
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	})
 	b.Run("on", func(b *testing.B) {
 		s, _ := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig())
@@ -118,8 +122,10 @@ func BenchmarkCorrelation(b *testing.B) {
 		b.SetBytes(int64(total / len(lines)))
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu0 := processCPU()
 		for i := 0; i < b.N; i++ {
 			s.Line(i, lines[i%len(lines)], false, emit)
 		}
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	})
 }
