@@ -639,15 +639,15 @@ func (s *genShapes) scenarios() map[string]*genScenario {
 		// the reuse.
 		ScenarioRefreshReplay: {
 			name: ScenarioRefreshReplay, classes: []string{"refresh_token_reused"},
-			weight: 30,
+			weight: 36, // a sixth more than the other incidents: 3 in 20 of its requests are the victims' own refreshes
 			write: func(g *Generator, b []byte, c int) []byte {
 				ip := g.appendIP(g.ids[2][:0], "203.0.113.")
 				switch v, n := g.rnd.IntN(len(g.victims)), g.rnd.IntN(20); {
 				case n < 5:
 					return g.hydraToken(b, &s.hydraRefreshReused, ip)
-				case n < 10:
+				case n < 8:
 					// the victim refreshes as usual; the thief replays that
-					// token from another network minutes later
+					// token from another network a little later
 					return g.kcVictimRefresh(b, c, v)
 				case n < 15:
 					sess := appendUUIDBits(g.ids[0][:0], g.victims[v][1], ^g.victims[v][1])
@@ -933,14 +933,14 @@ func (g *Generator) kcRefreshRace(b []byte, c int) []byte {
 }
 
 // kcVictimRefresh: a victim of the refresh-replay scenario refreshes from
-// its usual network; the thief replays that token 1 to 5 minutes later.
+// its usual network; the thief replays that token 20 s to 2 minutes later.
 func (g *Generator) kcVictimRefresh(b []byte, c, v int) []byte {
 	sess := appendUUIDBits(g.ids[0][:0], g.victims[v][1], ^g.victims[v][1])
 	g.tok = g.appendUUID(g.tok[:0])
 	use := g.shapes.kcRefreshUse
 	use.modern = true
 	b = g.kcEvent(b, c, &use, nil, int(g.victims[v][0]), sess)
-	g.schedule(genLater{due: g.now.Add(time.Duration(60+g.rnd.IntN(240)) * time.Second), kind: genLateReplay, c: c,
+	g.schedule(genLater{due: g.now.Add(time.Duration(20+g.rnd.IntN(100)) * time.Second), kind: genLateReplay, c: c,
 		user: int(g.victims[v][0])}, sess, g.tok)
 	return b
 }
