@@ -62,26 +62,34 @@ func (d *Decoder) decodeGenericJSON(v *fastjson.Value) []classify.Event {
 	return d.events
 }
 
-// genericKeys sets the correlation keys of a proxy's record that logs the
-// request's code or refresh_token (form fields `code`, `refresh_token`) or
-// the code it redirected with (`location`).
+// genericKeys sets the correlation keys of a gateway's record that logs the
+// request's code or refresh_token (fields `code`, `refresh_token`) or the
+// code it redirected with (`location`).
 func (d *Decoder) genericKeys(ev *classify.Event, v *fastjson.Value) {
 	if d.keys == nil {
 		return
 	}
+	d.requestKeys(ev, unescapeParam(queryParam(v.GetStringBytes("location"), "code")),
+		v.GetStringBytes("code"), v.GetStringBytes("refresh_token"))
+}
+
+// requestKeys sets the correlation keys of a request a proxy or gateway
+// logged: the code its /authorize redirect handed out (issued), the code or
+// refresh token of its token request (redeemed, used, or presented by a
+// failure). The values are decoded; they only ever enter the keyed hash.
+func (d *Decoder) requestKeys(ev *classify.Event, issued, code, refresh []byte) {
 	switch {
 	case ev.Endpoint == "authorize" && ev.Outcome == classify.Success:
-		ev.CodeKey = d.keys.of(unescapeParam(queryParam(v.GetStringBytes("location"), "code")), "")
-		if ev.CodeKey != 0 {
+		if ev.CodeKey = d.keys.of(issued, ""); ev.CodeKey != 0 {
 			ev.Step = classify.CodeIssued
 		}
 	case ev.GrantType == "authorization_code":
-		ev.CodeKey = d.keys.of(unescapeParam(v.GetStringBytes("code")), "")
+		ev.CodeKey = d.keys.of(code, "")
 		if ev.CodeKey != 0 && ev.Outcome == classify.Success {
 			ev.Step = classify.CodeRedeemed
 		}
 	case ev.GrantType == "refresh_token":
-		ev.TokenKey = d.keys.of(unescapeParam(v.GetStringBytes("refresh_token")), "")
+		ev.TokenKey = d.keys.of(refresh, "")
 		if ev.TokenKey != 0 && ev.Outcome == classify.Success {
 			ev.Step = classify.TokenUsed
 		}
