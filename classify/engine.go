@@ -10,9 +10,10 @@ import (
 // Decision says how a verdict was reached.
 const (
 	// Direct: the vendor's own signal in the event decided the class.
-	Direct = "direct"
-	// Correlated: another event (a vendor's second line) decided it.
-	Correlated = "correlated"
+	Direct = rules.DecisionDirect
+	// Correlated: other events of the stream (a vendor's second line, the
+	// issuance or an earlier use of a code or token) decided it.
+	Correlated = rules.DecisionCorrelated
 )
 
 // Verdict is the classification of one event.
@@ -26,6 +27,10 @@ type Verdict struct {
 	// (empty when the event carries none).
 	OAuthError string
 	Decision   string
+	// Evidence says, for a correlated verdict, which earlier events decided
+	// it (and, for a correlation candidate left ambiguous, why): short,
+	// without secrets.
+	Evidence string
 }
 
 type field uint8
@@ -46,6 +51,9 @@ type Engine struct {
 	index        map[string]*index
 	unclassified *rules.Class
 	oauthErrors  map[string]struct{}
+	// hintEvidence is the evidence of a verdict decided by a context hint,
+	// per hint and how it was joined ("", "session", "thread"): built once.
+	hintEvidence map[[2]string]string
 }
 
 // New indexes the rules of a validated catalog.
@@ -58,6 +66,13 @@ func New(cat *rules.Catalog) *Engine {
 	}
 	for _, s := range rules.OAuthErrors() {
 		e.oauthErrors[s] = struct{}{}
+	}
+	e.hintEvidence = map[[2]string]string{}
+	for _, h := range rules.Contexts() {
+		e.hintEvidence[[2]string{h, ""}] = "context " + h + " from an earlier line"
+		for _, by := range []string{"session", "thread"} {
+			e.hintEvidence[[2]string{h, by}] = "context " + h + " from an earlier line of the same " + by
+		}
 	}
 	for _, r := range cat.Rules() {
 		// A rule is filed under its most selective key only: code, else
@@ -118,6 +133,7 @@ func (e *Engine) Classify(ev *Event) Verdict {
 	}
 	if len(r.Match.Context) > 0 {
 		v.Decision = Correlated
+		v.Evidence = e.hintEvidence[[2]string{ev.Context, ""}]
 	}
 	v.OAuthError = r.OAuthError
 	if v.OAuthError == "" {

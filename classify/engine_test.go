@@ -35,13 +35,22 @@ rules:
     source: keycloak
     class: code_rejected
     oauth_error: invalid_grant
+    correlate: code
     match: {type: CODE_TO_TOKEN_ERROR, error: invalid_code}
     ref: t
   - id: keycloak.code.reused
     source: keycloak
     class: code_reused
     oauth_error: invalid_grant
+    correlate: code
     match: {type: CODE_TO_TOKEN_ERROR, error: invalid_code, context: code_already_used}
+    ref: t
+  - id: keycloak.refresh.reuse
+    source: keycloak
+    class: refresh_token_reused
+    oauth_error: invalid_grant
+    correlate: refresh_token
+    match: {type: REFRESH_TOKEN_ERROR, error: invalid_token, reason: "Maximum allowed refresh token reuse exceeded"}
     ref: t
   - id: keycloak.code.malformed
     source: keycloak

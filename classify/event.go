@@ -79,9 +79,38 @@ type Event struct {
 	// Hint is what a context event says about the event it explains
 	// (one of rules.Contexts), for the Tracker.
 	Hint string
+
+	// Correlation keys, for the Tracker: keyed hashes set by the decoders,
+	// never the identifiers themselves (0: none). CodeKey names an
+	// authorization code (Keycloak: its client and code_id, the user session
+	// the code belongs to; a proxy log: the code); TokenKey names the refresh
+	// token presented (Keycloak: refresh_token_id).
+	CodeKey  uint64
+	TokenKey uint64
+	// Step says what a successful event did to the code or token it names.
+	Step Step
+
 	// Detail says why an event is malformed.
 	Detail string
 }
+
+// Step is what a successful event did to an authorization code or a
+// refresh token.
+type Step uint8
+
+// Steps.
+const (
+	NoStep Step = iota
+	// CodeIssued: a code was handed to the client (Keycloak LOGIN with a
+	// code_id, an /authorize redirect carrying code=).
+	CodeIssued
+	// CodeRedeemed: a code was exchanged for tokens (Keycloak CODE_TO_TOKEN,
+	// a 2xx authorization_code token request).
+	CodeRedeemed
+	// TokenUsed: a refresh token was exchanged (Keycloak REFRESH_TOKEN, a 2xx
+	// refresh_token token request).
+	TokenUsed
+)
 
 // Reset clears e for reuse.
 func (e *Event) Reset() { *e = Event{} }

@@ -75,3 +75,57 @@ func splitLines(b []byte) [][]byte {
 	}
 	return append(out, b[start:])
 }
+
+// BenchmarkCorrelation is the pair behind the correlation budget (decode +
+// classify with the correlation state within 1.5x of the cost without it),
+// on the generator's mix with the refresh-replay incident: its Keycloak
+// LOGIN, CODE_TO_TOKEN and REFRESH_TOKEN events feed the state, the
+// ambiguous code and refresh failures read it; cpu-ns/op (getrusage) is
+// less disturbed than ns/op by other processes on a busy machine. off: the
+// decoder makes no
+// keys and the engine classifies alone (context hints are not joined
+// either); on: a Stream (keyed hashes, Tracker).
+func BenchmarkCorrelation(b *testing.B) {
+	engine := defaultEngine(b)
+	g, err := NewScenarioGenerator(GenConfig{Seed: 1, Scenarios: []string{ScenarioRefreshReplay}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var lines [][]byte
+	var total int
+	for i := 0; i < 32768; i++ {
+		for _, part := range splitLines(g.Append(nil)) {
+			lines = append(lines, part)
+			total += len(part)
+		}
+	}
+	b.Run("off", func(b *testing.B) {
+		dec, _ := NewDecoder(FormatAuto)
+		failures := 0
+		b.SetBytes(int64(total / len(lines)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu0 := processCPU()
+		for i := 0; i < b.N; i++ {
+			evs := dec.Decode(lines[i%len(lines)])
+			for j := range evs {
+				if engine.Classify(&evs[j]).Outcome == classify.Failure {
+					failures++
+				}
+			}
+		}
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
+	b.Run("on", func(b *testing.B) {
+		s, _ := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig())
+		emit := func(*Record) {}
+		b.SetBytes(int64(total / len(lines)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu0 := processCPU()
+		for i := 0; i < b.N; i++ {
+			s.Line(i, lines[i%len(lines)], false, emit)
+		}
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
+}

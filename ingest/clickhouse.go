@@ -528,10 +528,7 @@ func (b *eventBatch) add(r *Row, red *Redactor, now time.Time) {
 		oauthError = rules.OtherOAuthError
 	}
 	if v.Rule != nil {
-		rule, decision = v.Rule.ID, v.Decision
-		if v.Decision == classify.Correlated {
-			evidence = ev.Context
-		}
+		rule, decision, evidence = v.Rule.ID, v.Decision, v.Evidence
 	}
 	status := ev.Status
 	if status < 0 || status > 0xffff {

@@ -52,7 +52,7 @@ func samples() []sample {
 				IP: "203.0.113.7", TraceID: "4bf92f3577b34da6", RedirectURI: "https://app.example/cb", Host: "hydra-0"}},
 		{name: "keycloak reused code, correlated", stored: true, outcome: "failure", class: "code_reused",
 			family: "authorization_code", owner: "client", oauthErr: "invalid_grant",
-			rule: "keycloak.code_to_token.reused", decide: "correlated", evidence: "code_already_used",
+			rule: "keycloak.code_to_token.reused", decide: "correlated", evidence: "context code_already_used from an earlier line",
 			ev: classify.Event{Source: "keycloak", Outcome: classify.Failure, Type: "CODE_TO_TOKEN_ERROR",
 				Error: "invalid_code", Context: "code_already_used", ClientID: "portal", UserID: "u-42",
 				SessionID: "s-1", Realm: "prod", IP: "198.51.100.2", Thread: "executor-thread-7", GrantType: "authorization_code"}},
@@ -138,10 +138,7 @@ func wantColumns(r Row, red *Redactor) map[string]any {
 		m["oauth_error"] = "other"
 	}
 	if v.Rule != nil {
-		m["rule"], m["decision"] = v.Rule.ID, v.Decision
-		if v.Decision == classify.Correlated {
-			m["evidence"] = ev.Context
-		}
+		m["rule"], m["decision"], m["evidence"] = v.Rule.ID, v.Decision, v.Evidence
 	}
 	return m
 }

@@ -39,6 +39,10 @@ type Decoder struct {
 	// symbols interns the low-cardinality strings (error codes, reasons,
 	// event types, client ids) so that a repeated value costs no allocation.
 	symbols map[string]string
+	// keys makes the events' correlation keys; nil: none are made.
+	keys *keyHasher
+	// kc holds the identifiers of the Keycloak event being decoded.
+	kc kcIDs
 }
 
 // maxSymbols bounds the intern table; past it values are copied as usual.

@@ -123,5 +123,11 @@ func (d *Decoder) decodeEntraSignIn(v *fastjson.Value) {
 		ev.TraceID = str(props, "correlationId")
 	}
 	ev.Realm = d.symAt(v, "tenantId")
+	// The token presented: a refresh token (or a primary refresh token)
+	// makes this a refresh-token redemption.
+	switch d.symAt(props, "incomingTokenType") {
+	case "refreshToken", "primaryRefreshToken":
+		ev.GrantType = "refresh_token"
+	}
 	ev.Time = parseTime(firstStr(v, "time", "createdDateTime"))
 }

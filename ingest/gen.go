@@ -116,7 +116,27 @@ type Generator struct {
 	ids [3][36]byte
 
 	saas *genSaaS // Auth0 and Okta (gen_saas.go)
+	tok  []byte   // the refresh token id of a $token detail
+
+	// later holds requests that follow an earlier one after a while (a code
+	// redeemed too late, a stolen refresh token replayed), by due time.
+	later  []genLater
+	shapes *genShapes
 }
+
+// genLater is a request written when its time comes.
+type genLater struct {
+	due       time.Time
+	kind      uint8 // genLateCode, genLateReplay
+	c, user   int
+	sess, tok [36]byte
+}
+
+const (
+	genLateCode   uint8  = iota // the exchange of a code issued long ago: Keycloak's "already used" warning + invalid_code
+	genLateReplay               // a used refresh token replayed from another network
+	genLaterMax   = 1024        // at most this many pending (more are dropped)
+)
 
 // genItem is one kind of request of the normal traffic.
 type genItem struct {
@@ -203,6 +223,7 @@ func NewScenarioGenerator(cfg GenConfig) (*Generator, error) {
 	}
 	g.saas = newGenSaaS(g.clients)
 	shapes := newGenShapes()
+	g.shapes = shapes
 	g.items = append(shapes.baseline(), genSaaSItems()...)
 	known := shapes.scenarios()
 	for _, name := range cfg.Scenarios {
@@ -272,6 +293,11 @@ func (g *Generator) Append(b []byte) []byte {
 		g.now = g.now.Add(time.Duration(g.rnd.Int64N(2 * g.step)))
 	}
 	g.key = g.key[:0]
+	if len(g.later) > 0 && !g.later[0].due.After(g.now) {
+		l := g.later[0]
+		g.later = slices.Delete(g.later, 0, 1)
+		return g.writeLater(b, &l)
+	}
 	active := g.active()
 	w := g.total
 	if active {
@@ -346,6 +372,7 @@ type genShapes struct {
 	kcRedirectMismatch, kcSecretInvalid, kcClientSecretRejected           kcShape
 	kcCodeExpired, kcRefreshExpired, kcSessionEnded, kcRedirectUnknown    kcShape
 	kcClientNotFound, kcDeployedRedirect, kcCodeInvalid, kcRefreshReused  kcShape
+	kcRefreshUse, kcRefreshReusedTok                                      kcShape
 	hydraCodeReused, hydraPKCE, hydraRedirectMismatch, hydraRefreshReused hydraError
 	hydraRefreshExpired, hydraBadSecret, hydraUnknownClient               hydraError
 	hydraGrantNotAllowed, hydraServerError                                hydraError
@@ -407,6 +434,13 @@ func newGenShapes() *genShapes {
 		kcRefreshReused: kcShape{level: warn, typ: "REFRESH_TOKEN_ERROR", user: true, session: true, err: "invalid_token", details: []string{
 			"reason", "Maximum allowed refresh token reuse exceeded", "grant_type", "refresh_token", "refresh_token_type", "Refresh",
 			"refresh_token_id", "$uuid", "client_auth_method", "client-secret"}},
+		// the same, naming a given refresh token ($token): its use, then a second use
+		kcRefreshUse: kcShape{level: info, typ: "REFRESH_TOKEN", user: true, session: true, details: []string{
+			"token_id", "$uuid", "grant_type", "refresh_token", "refresh_token_type", "Refresh", "scope", "openid email profile",
+			"refresh_token_id", "$token", "updated_refresh_token_id", "$uuid", "client_auth_method", "client-secret"}},
+		kcRefreshReusedTok: kcShape{level: warn, typ: "REFRESH_TOKEN_ERROR", user: true, session: true, err: "invalid_token", details: []string{
+			"reason", "Maximum allowed refresh token reuse exceeded", "grant_type", "refresh_token", "refresh_token_type", "Refresh",
+			"refresh_token_id", "$token", "client_auth_method", "client-secret"}},
 
 		// Hydra: fosite's strings (rules/catalog/hydra.yaml), record shapes of ingest/testdata/hydra.
 		hydraCodeReused: hydraError{message: "invalid_grant", reason: "The authorization code has already been used.", status: 400},
@@ -508,6 +542,12 @@ func (s *genShapes) baseline() []genItem {
 		{weight: 3, class: "redirect_uri_unregistered", write: kc(&s.kcRedirectUnknown)},
 		{weight: 2, class: "client_unknown", write: kc(&s.kcClientNotFound)},
 		{weight: 4, class: "code_reused", write: func(g *Generator, b []byte, c int) []byte { return g.kcCodeReused(b, c, &s.kcCodeInvalid) }},
+		// correlation: a double submit without the warning (the redemption
+		// decides), a code redeemed past the lifespan (its LOGIN now, the
+		// exchange 70-150 s later), two tabs refreshing one token at once
+		{weight: 3, class: "code_reused", write: func(g *Generator, b []byte, c int) []byte { return g.kcCodeDoubleSubmit(b, c) }},
+		{weight: 3, flow: flowLogin, write: func(g *Generator, b []byte, c int) []byte { return g.kcLoginSlowExchange(b, c) }},
+		{weight: 3, class: "refresh_token_concurrent", write: func(g *Generator, b []byte, c int) []byte { return g.kcRefreshRace(b, c) }},
 		{weight: 2, class: "code_unknown", write: func(g *Generator, b []byte, c int) []byte { return g.kcCodeMalformed(b, c, &s.kcCodeInvalid) }},
 		{weight: 40, write: func(g *Generator, b []byte, _ int) []byte { return g.kcNoise(b) }},
 		// Hydra
@@ -599,12 +639,16 @@ func (s *genShapes) scenarios() map[string]*genScenario {
 		// the reuse.
 		ScenarioRefreshReplay: {
 			name: ScenarioRefreshReplay, classes: []string{"refresh_token_reused"},
-			weight: 30,
+			weight: 36, // a sixth more than the other incidents: 3 in 20 of its requests are the victims' own refreshes
 			write: func(g *Generator, b []byte, c int) []byte {
 				ip := g.appendIP(g.ids[2][:0], "203.0.113.")
 				switch v, n := g.rnd.IntN(len(g.victims)), g.rnd.IntN(20); {
 				case n < 5:
 					return g.hydraToken(b, &s.hydraRefreshReused, ip)
+				case n < 8:
+					// the victim refreshes as usual; the thief replays that
+					// token from another network a little later
+					return g.kcVictimRefresh(b, c, v)
 				case n < 15:
 					sess := appendUUIDBits(g.ids[0][:0], g.victims[v][1], ^g.victims[v][1])
 					return g.kcEvent(b, c, &s.kcRefreshReused, ip, int(g.victims[v][0]), sess)
@@ -667,6 +711,7 @@ type kcShape struct {
 	user          bool // userId is set (else null)
 	session       bool // sessionId is logged (token events of Keycloak >= 24)
 	unknownClient bool // clientId is one the realm does not know
+	modern        bool // always Keycloak >= 24 (sessionId logged): the session is the key
 	err           string
 	details       []string // key, value, ...
 }
@@ -678,7 +723,7 @@ func (g *Generator) kcEvent(b []byte, c int, s *kcShape, ip []byte, user int, se
 }
 
 func (g *Generator) kcEventOn(b []byte, c int, s *kcShape, ip []byte, user int, sess []byte, thread int) []byte {
-	legacy := g.rnd.IntN(5) == 0 // Keycloak <= 23: key=value, 'quoted values', no sessionId
+	legacy := g.rnd.IntN(5) == 0 && !s.modern // Keycloak <= 23: key=value, 'quoted values', no sessionId
 	codeID := false
 	for i := 1; i < len(s.details); i += 2 {
 		switch s.details[i] {
@@ -752,6 +797,8 @@ func (g *Generator) kcEventOn(b []byte, c int, s *kcShape, ip []byte, user int, 
 		switch v {
 		case "$uuid":
 			b = g.appendUUID(b)
+		case "$token":
+			b = append(b, g.tok...)
 		case "$session":
 			b = append(b, sess...)
 		case "$redirect":
@@ -842,6 +889,94 @@ func (g *Generator) kcCodeMalformed(b []byte, c int, s *kcShape) []byte {
 	noCode := kcShape{level: s.level, typ: s.typ, err: s.err, details: []string{"grant_type", "authorization_code",
 		"client_auth_method", "client-secret"}}
 	return g.kcEventOn(b, c, &noCode, nil, -1, nil, thread)
+}
+
+// kcCodeDoubleSubmit: a sign-in, the code exchanged, and the same code sent
+// again (a double submit) - with the warning lost (not shipped), so that
+// only the earlier CODE_TO_TOKEN tells the reuse.
+func (g *Generator) kcCodeDoubleSubmit(b []byte, c int) []byte {
+	s := g.shapes
+	sess := g.uuid(0)
+	user := g.rnd.IntN(genUsers)
+	b = g.kcEvent(b, c, &s.kcLogin, nil, user, sess)
+	b = append(b, '\n')
+	b = g.kcEvent(b, c, &s.kcCodeToToken, nil, user, sess)
+	b = append(b, '\n')
+	return g.kcEvent(b, c, &s.kcCodeInvalid, nil, user, sess)
+}
+
+// kcLoginSlowExchange: a sign-in whose code the client exchanges 70 to 150
+// seconds later, past Keycloak's 60 s lifespan: the exchange is written when
+// its time comes (Keycloak then warns "already used" and logs invalid_code).
+func (g *Generator) kcLoginSlowExchange(b []byte, c int) []byte {
+	sess := g.uuid(0)
+	user := g.rnd.IntN(genUsers)
+	b = g.kcEvent(b, c, &g.shapes.kcLogin, nil, user, sess)
+	g.schedule(genLater{due: g.now.Add(time.Duration(70+g.rnd.IntN(80)) * time.Second), kind: genLateCode, c: c, user: user}, sess, nil)
+	return b
+}
+
+// kcRefreshRace: two tabs refresh one token at once from one browser: the
+// first succeeds, the second exceeds the reuse limit.
+func (g *Generator) kcRefreshRace(b []byte, c int) []byte {
+	s := g.shapes
+	thread := 1 + g.rnd.IntN(64)
+	user := g.rnd.IntN(genUsers)
+	sess := append([]byte(nil), g.uuid(0)...)
+	ip := append([]byte(nil), g.appendIP(g.ids[2][:0], "10.")...)
+	g.tok = g.appendUUID(g.tok[:0])
+	use, again := s.kcRefreshUse, s.kcRefreshReusedTok
+	use.modern, again.modern = true, true // both name the session: the key
+	b = g.kcEventOn(b, c, &use, ip, user, sess, thread)
+	b = append(b, '\n')
+	return g.kcEventOn(b, c, &again, ip, user, sess, 1+(thread%64))
+}
+
+// kcVictimRefresh: a victim of the refresh-replay scenario refreshes from
+// its usual network; the thief replays that token 20 s to 2 minutes later.
+func (g *Generator) kcVictimRefresh(b []byte, c, v int) []byte {
+	sess := appendUUIDBits(g.ids[0][:0], g.victims[v][1], ^g.victims[v][1])
+	g.tok = g.appendUUID(g.tok[:0])
+	use := g.shapes.kcRefreshUse
+	use.modern = true
+	b = g.kcEvent(b, c, &use, nil, int(g.victims[v][0]), sess)
+	g.schedule(genLater{due: g.now.Add(time.Duration(20+g.rnd.IntN(100)) * time.Second), kind: genLateReplay, c: c,
+		user: int(g.victims[v][0])}, sess, g.tok)
+	return b
+}
+
+// schedule queues a later request, in due order; past genLaterMax it is dropped.
+func (g *Generator) schedule(l genLater, sess, tok []byte) {
+	if len(g.later) >= genLaterMax {
+		return
+	}
+	copy(l.sess[:], sess)
+	copy(l.tok[:], tok)
+	i, _ := slices.BinarySearchFunc(g.later, l.due, func(x genLater, t time.Time) int { return x.due.Compare(t) })
+	g.later = slices.Insert(g.later, i, l)
+}
+
+func (g *Generator) writeLater(b []byte, l *genLater) []byte {
+	s := g.shapes
+	switch l.kind {
+	case genLateReplay:
+		ip := g.appendIP(g.ids[2][:0], "203.0.113.")
+		g.tok = append(g.tok[:0], l.tok[:]...)
+		replay := s.kcRefreshReusedTok
+		replay.modern = true
+		return g.kcEvent(b, l.c, &replay, ip, l.user, l.sess[:])
+	default:
+		thread := 1 + g.rnd.IntN(64)
+		b = g.kcHead(b, "WARN ", "org.keycloak.protocol.oidc.utils.OAuth2CodeParser", thread)
+		b = append(b, "Code '"...)
+		b = g.appendUUID(b)
+		b = append(b, "' already used for userSession '"...)
+		b = append(b, l.sess[:]...)
+		b = append(b, "' and client '"...)
+		b = append(b, g.appIDs[l.c]...)
+		b = append(b, "'.\n"...)
+		return g.kcEventOn(b, l.c, &s.kcCodeInvalid, nil, l.user, l.sess[:], thread)
+	}
 }
 
 func (g *Generator) kcNoise(b []byte) []byte {

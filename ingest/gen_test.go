@@ -538,7 +538,7 @@ func TestGenKafka(t *testing.T) {
 	}
 	engine := genEngine(t)
 	keyPart := map[string]int{}
-	var all, reuseWarnings, correlated int
+	var all, reuseWarnings, correlated, byState int
 	for p := 0; p < 3; p++ {
 		var data []byte
 		for _, m := range genReadPartition(ctx, t, c.ListenAddrs()[0], topic, p) {
@@ -554,13 +554,62 @@ func TestGenKafka(t *testing.T) {
 		}
 		recs := genClassify(t, engine, data)
 		checkClean(t, data, recs)
-		correlated += genCount(recs, func(r genRec) bool { return r.class == "code_reused" && r.decision == "correlated" })
+		// the warning decides its event: a reuse, or (the code's LOGIN seen
+		// long before) an expiry
+		correlated += genCount(recs, func(r genRec) bool {
+			return r.rule == "keycloak.code_to_token.reused" && r.decision == "correlated"
+		})
+		// the issuance and redemption of a code, the uses of a token are
+		// keyed by the session too: the state decides on each partition
+		byState += genCount(recs, func(r genRec) bool {
+			return r.decision == "correlated" && (r.rule == "keycloak.code_to_token.invalid_code" || r.rule == "keycloak.refresh.reuse_exceeded")
+		})
 	}
 	if all != lines {
 		t.Fatalf("read %d messages, want %d", all, lines)
 	}
 	if reuseWarnings == 0 || correlated != reuseWarnings {
 		t.Fatalf("%d OAuth2CodeParser warnings, %d events they decided: every pair must share its partition", reuseWarnings, correlated)
+	}
+	if byState == 0 {
+		t.Fatal("no failure decided by the code and token state on any partition")
+	}
+}
+
+// TestGenCorrelation: the generated traffic exercises every correlation
+// rule - a reuse told by the earlier redemption, an expiry told by the
+// code's age, a refresh race and a replay told by the earlier use - and the
+// state never claims a code unknown: every generated code was issued.
+func TestGenCorrelation(t *testing.T) {
+	engine := genEngine(t)
+	cfg := GenConfig{Seed: 11, Scenarios: []string{ScenarioRefreshReplay}, After: time.Minute}
+	data := genUntil(t, cfg, 20*time.Minute)
+	recs := genClassify(t, engine, data)
+	checkClean(t, data, recs)
+	count := func(class, rule string) int {
+		return genCount(recs, func(r genRec) bool {
+			return r.class == class && r.decision == "correlated" && (rule == "" || r.rule == rule)
+		})
+	}
+	for _, c := range []struct{ class, rule string }{
+		{"code_reused", "keycloak.code_to_token.invalid_code"},
+		{"code_expired", "keycloak.code_to_token.reused"},
+		{"refresh_token_concurrent", "keycloak.refresh.reuse_exceeded"},
+		{"refresh_token_reused", "keycloak.refresh.reuse_exceeded"},
+	} {
+		if n := count(c.class, c.rule); n == 0 {
+			t.Errorf("no %s decided by correlation (rule %s)", c.class, c.rule)
+		} else {
+			t.Logf("%s by correlation: %d", c.class, n)
+		}
+	}
+	if n := count("code_unknown", "keycloak.code_to_token.invalid_code"); n != 0 {
+		t.Errorf("%d codes called unknown by the state, but every generated code was issued", n)
+	}
+	for _, r := range recs {
+		if r.class == "refresh_token_reused" && r.decision == "correlated" && !strings.HasPrefix(r.ip, "203.0.113.") {
+			t.Fatalf("replay from %s called reused; only the thief's network replays", r.ip)
+		}
 	}
 }
 

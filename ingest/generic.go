@@ -50,11 +50,85 @@ func (d *Decoder) decodeGenericJSON(v *fastjson.Value) []classify.Event {
 		ev.Outcome = classify.Context
 	case ev.Status >= 200 && ev.Status < 300 && ev.Endpoint == "token":
 		ev.Outcome = classify.Success
+	case ev.Status >= 300 && ev.Status < 400 && ev.Endpoint == "authorize" && len(queryParam(v.GetStringBytes("location"), "code")) > 0:
+		// the redirect that hands the client its code: the sign-in went through
+		ev.Outcome = classify.Success
 	}
 	if ev.Outcome == classify.Ignored {
 		d.events = d.events[:0]
+		return d.events
 	}
+	d.genericKeys(ev, v)
 	return d.events
+}
+
+// genericKeys sets the correlation keys of a gateway's record that logs the
+// request's code or refresh_token (fields `code`, `refresh_token`) or the
+// code it redirected with (`location`).
+func (d *Decoder) genericKeys(ev *classify.Event, v *fastjson.Value) {
+	if d.keys == nil {
+		return
+	}
+	d.requestKeys(ev, unescapeParam(queryParam(v.GetStringBytes("location"), "code")),
+		v.GetStringBytes("code"), v.GetStringBytes("refresh_token"))
+}
+
+// requestKeys sets the correlation keys of a request a proxy or gateway
+// logged: the code its /authorize redirect handed out (issued), the code or
+// refresh token of its token request (redeemed, used, or presented by a
+// failure). The values are decoded; they only ever enter the keyed hash.
+func (d *Decoder) requestKeys(ev *classify.Event, issued, code, refresh []byte) {
+	switch {
+	case ev.Endpoint == "authorize" && ev.Outcome == classify.Success:
+		if ev.CodeKey = d.keys.of(issued, ""); ev.CodeKey != 0 {
+			ev.Step = classify.CodeIssued
+		}
+	case ev.GrantType == "authorization_code":
+		ev.CodeKey = d.keys.of(code, "")
+		if ev.CodeKey != 0 && ev.Outcome == classify.Success {
+			ev.Step = classify.CodeRedeemed
+		}
+	case ev.GrantType == "refresh_token":
+		ev.TokenKey = d.keys.of(refresh, "")
+		if ev.TokenKey != 0 && ev.Outcome == classify.Success {
+			ev.Step = classify.TokenUsed
+		}
+	}
+}
+
+// queryParam returns the raw value of the query or fragment parameter name
+// of a URL, or nil.
+func queryParam(u []byte, name string) []byte {
+	for off := 0; off < len(u); {
+		i := bytes.Index(u[off:], []byte(name))
+		if i < 0 {
+			return nil
+		}
+		i += off
+		off = i + len(name)
+		if i == 0 || off >= len(u) || u[off] != '=' || !(u[i-1] == '?' || u[i-1] == '&' || u[i-1] == '#') {
+			continue
+		}
+		v := u[off+1:]
+		if j := bytes.IndexAny(v, "&#"); j >= 0 {
+			v = v[:j]
+		}
+		return v
+	}
+	return nil
+}
+
+// unescapeParam decodes a percent-encoded value (a code in a URL and the
+// same code in a form body must give one key).
+func unescapeParam(b []byte) []byte {
+	if bytes.IndexByte(b, '%') < 0 && bytes.IndexByte(b, '+') < 0 {
+		return b
+	}
+	s, err := url.QueryUnescape(string(b))
+	if err != nil {
+		return b
+	}
+	return []byte(s)
 }
 
 func (d *Decoder) decodeGenericText(line []byte) ([]classify.Event, bool) {

@@ -40,7 +40,7 @@ func TestGolden(t *testing.T) {
 			}
 			var out []byte
 			lines := map[int]bool{}
-			err = ClassifyReader(bytes.NewReader(in), "", engine, FormatAuto, func(r *Record) {
+			err = ClassifyReaderWith(bytes.NewReader(in), "", engine, FormatAuto, red, classify.DefaultTrackerConfig(), func(r *Record) {
 				lines[r.Line] = true
 				out = AppendJSON(out, r, red)
 				out = append(out, '\n')

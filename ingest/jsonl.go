@@ -51,9 +51,7 @@ func AppendJSON(b []byte, r *Record, red *Redactor) []byte {
 	if v.Rule != nil {
 		b = appendOpt(b, "rule", v.Rule.ID)
 		b = appendOpt(b, "decision", v.Decision)
-		if v.Decision == classify.Correlated {
-			b = appendOpt(b, "evidence", ev.Context)
-		}
+		b = appendOpt(b, "evidence", v.Evidence)
 	}
 	b = appendOpt(b, "type", ev.Type)
 	b = appendOpt(b, "error", ev.Error)

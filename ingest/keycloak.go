@@ -213,6 +213,50 @@ func (d *Decoder) fillKeycloak(ev *classify.Event, key, val []byte) {
 		if ev.SessionID == "" {
 			ev.SessionID = toString(val)
 		}
+		d.kc.codeID = val
+	case "refresh_token_id":
+		d.kc.tokenID = val
+	case "response_type":
+		d.kc.responseType = val
+	}
+}
+
+// kcIDs are the identifiers of one Keycloak event that become its
+// correlation keys; they point into the line being decoded.
+type kcIDs struct {
+	codeID, tokenID, responseType []byte
+}
+
+// keycloakKeys sets the correlation keys of an event: the code of a LOGIN
+// (issued; code_id is the user session the code belongs to, with the
+// client: Keycloak writes no id of the code itself), CODE_TO_TOKEN
+// (redeemed) and CODE_TO_TOKEN_ERROR, and the refresh token presented to
+// REFRESH_TOKEN (used) and REFRESH_TOKEN_ERROR.
+func (d *Decoder) keycloakKeys(ev *classify.Event) {
+	ids := d.kc
+	d.kc = kcIDs{}
+	if d.keys == nil {
+		return
+	}
+	switch ev.Type {
+	case "LOGIN":
+		if len(ids.responseType) == 0 || bytes.Contains(ids.responseType, []byte("code")) {
+			if ev.CodeKey = d.keys.of(ids.codeID, ev.ClientID); ev.CodeKey != 0 {
+				ev.Step = classify.CodeIssued
+			}
+		}
+	case "CODE_TO_TOKEN":
+		if ev.CodeKey = d.keys.of(ids.codeID, ev.ClientID); ev.CodeKey != 0 {
+			ev.Step = classify.CodeRedeemed
+		}
+	case "CODE_TO_TOKEN_ERROR":
+		ev.CodeKey = d.keys.of(ids.codeID, ev.ClientID)
+	case "REFRESH_TOKEN":
+		if ev.TokenKey = d.keys.of(ids.tokenID, ""); ev.TokenKey != 0 {
+			ev.Step = classify.TokenUsed
+		}
+	case "REFRESH_TOKEN_ERROR":
+		ev.TokenKey = d.keys.of(ids.tokenID, "")
 	}
 }
 
@@ -332,6 +376,7 @@ func keycloakEventStart(line []byte) int {
 
 func (d *Decoder) keycloakEventKV(rec []byte, thread, ts string) []classify.Event {
 	ev := d.next(rules.SourceKeycloak, classify.Ignored)
+	d.kc = kcIDs{}
 	if !parseKeycloakKV(rec, func(k, v []byte) { d.fillKeycloak(ev, k, v) }) {
 		d.events = d.events[:0]
 		return d.malformed(rules.SourceKeycloak, "keycloak event: unterminated quoted value")
@@ -343,6 +388,7 @@ func (d *Decoder) keycloakEventKV(rec []byte, thread, ts string) []classify.Even
 	ev.Thread = thread
 	ev.Time = parseTime(ts)
 	finishKeycloak(ev)
+	d.keycloakKeys(ev)
 	if ev.Outcome == classify.Ignored {
 		d.events = d.events[:0]
 	}
@@ -429,6 +475,7 @@ func isKeycloakPlugin(t *top) bool {
 // decodeKeycloakPlugin decodes a keycloak-kafka event listener record.
 func (d *Decoder) decodeKeycloakPlugin(v *fastjson.Value) []classify.Event {
 	ev := d.next(rules.SourceKeycloak, classify.Ignored)
+	d.kc = kcIDs{}
 	visit := func(k []byte, x *fastjson.Value) {
 		if x.Type() == fastjson.TypeString {
 			b, _ := x.StringBytes()
@@ -445,6 +492,7 @@ func (d *Decoder) decodeKeycloakPlugin(v *fastjson.Value) []classify.Event {
 	}
 	ev.Time = parseTime(str(v, "time"))
 	finishKeycloak(ev)
+	d.keycloakKeys(ev)
 	if ev.Outcome == classify.Ignored {
 		d.events = d.events[:0]
 	}

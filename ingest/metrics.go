@@ -37,13 +37,22 @@ type Metrics struct {
 	ReplaySkipped    prometheus.Counter
 	CorrelationState prometheus.Gauge
 	CorrelationEvict prometheus.Counter
-	ReloadSuccess    prometheus.Gauge
-	ReloadTime       prometheus.Gauge
-	Reloads          *prometheus.CounterVec
-	CatalogRules     prometheus.Gauge
+	// per kind of record (hints, codes, tokens): held, limits, drops by age
+	CorrelationRecords *prometheus.GaugeVec
+	CorrelationLimit   *prometheus.GaugeVec
+	CorrelationWindow  *prometheus.GaugeVec
+	CorrelationExpired prometheus.Counter
+	CorrelationLate    prometheus.Counter
+	ReloadSuccess      prometheus.Gauge
+	ReloadTime         prometheus.Gauge
+	Reloads            *prometheus.CounterVec
+	CatalogRules       prometheus.Gauge
 
 	clients *clientLimiter
 	series  seriesCache
+
+	corrMu   sync.Mutex
+	trackers map[*classify.Tracker]classify.TrackerStats
 }
 
 // seriesCache keeps the counters Observe used, so that counting an event is
@@ -111,9 +120,19 @@ func NewMetrics(reg prometheus.Registerer, cat *rules.Catalog, clientLimit int, 
 		ReplaySkipped: f.NewCounter(prometheus.CounterOpts{Name: "authsift_replay_skipped_messages_total",
 			Help: "Messages skipped because ClickHouse already held them (a replay after a crash or rebalance)."}),
 		CorrelationState: f.NewGauge(prometheus.GaugeOpts{Name: "authsift_correlation_entries",
-			Help: "Pending correlation hints held across all partitions."}),
+			Help: "Correlation records (context hints, codes, refresh tokens) held across all partitions."}),
 		CorrelationEvict: f.NewCounter(prometheus.CounterOpts{Name: "authsift_correlation_evicted_total",
-			Help: "Correlation hints dropped for room before an event used them."}),
+			Help: "Correlation records dropped for room before their age limit (a full state: correlation is best effort)."}),
+		CorrelationRecords: f.NewGaugeVec(prometheus.GaugeOpts{Name: "authsift_correlation_records",
+			Help: "Correlation records held across all partitions, by kind (hints, codes, tokens)."}, []string{"kind"}),
+		CorrelationLimit: f.NewGaugeVec(prometheus.GaugeOpts{Name: "authsift_correlation_limit_records",
+			Help: "Size limit of the correlation state of one partition, by kind (hints, codes, tokens)."}, []string{"kind"}),
+		CorrelationWindow: f.NewGaugeVec(prometheus.GaugeOpts{Name: "authsift_correlation_window_seconds",
+			Help: "Age limit of correlation records, by kind (hints, codes, tokens)."}, []string{"kind"}),
+		CorrelationExpired: f.NewCounter(prometheus.CounterOpts{Name: "authsift_correlation_expired_total",
+			Help: "Correlation records dropped at their age limit."}),
+		CorrelationLate: f.NewCounter(prometheus.CounterOpts{Name: "authsift_correlation_late_events_total",
+			Help: "Events that arrived out of time order by more than the tolerated slack (code_unknown then waits for a full clean window)."}),
 		ReloadSuccess: f.NewGauge(prometheus.GaugeOpts{Name: "authsift_catalog_reload_success",
 			Help: "1 when the last catalog (re)load succeeded, 0 when it failed and the previous catalog stays live."}),
 		ReloadTime: f.NewGauge(prometheus.GaugeOpts{Name: "authsift_catalog_reload_last_success_timestamp_seconds",
@@ -122,7 +141,11 @@ func NewMetrics(reg prometheus.Registerer, cat *rules.Catalog, clientLimit int, 
 			Help: "Catalog reloads by result."}, []string{"result"}),
 		CatalogRules: f.NewGauge(prometheus.GaugeOpts{Name: "authsift_catalog_rules",
 			Help: "Rules in the live catalog."}),
-		clients: newClientLimiter(clientLimit, allow),
+		clients:  newClientLimiter(clientLimit, allow),
+		trackers: map[*classify.Tracker]classify.TrackerStats{},
+	}
+	for _, k := range []string{"hints", "codes", "tokens"} {
+		m.CorrelationRecords.WithLabelValues(k)
 	}
 	for _, r := range []string{"success", "failure"} {
 		m.Reloads.WithLabelValues(r)
@@ -194,6 +217,49 @@ func cachedSeries[K comparable](m *map[K]prometheus.Counter, k K, mk func() prom
 	ctr := mk()
 	(*m)[k] = ctr
 	return ctr
+}
+
+// ObserveCorrelation takes the state of one partition's tracker into the
+// correlation metrics.
+func (m *Metrics) ObserveCorrelation(tr *classify.Tracker) {
+	m.corrMu.Lock()
+	defer m.corrMu.Unlock()
+	s := tr.Stats()
+	old := m.trackers[tr]
+	if s.Expired > old.Expired {
+		m.CorrelationExpired.Add(float64(s.Expired - old.Expired))
+	}
+	if s.Late > old.Late {
+		m.CorrelationLate.Add(float64(s.Late - old.Late))
+	}
+	m.trackers[tr] = s
+	cfg := tr.Config()
+	m.CorrelationLimit.WithLabelValues("hints").Set(float64(2 * cfg.Entries))
+	m.CorrelationLimit.WithLabelValues("codes").Set(float64(cfg.Codes))
+	m.CorrelationLimit.WithLabelValues("tokens").Set(float64(cfg.Tokens))
+	m.CorrelationWindow.WithLabelValues("hints").Set(cfg.Window.Seconds())
+	m.CorrelationWindow.WithLabelValues("codes").Set(cfg.CodeWindow.Seconds())
+	m.CorrelationWindow.WithLabelValues("tokens").Set(cfg.TokenWindow.Seconds())
+	m.setCorrelationRecords()
+}
+
+// ForgetCorrelation drops a partition's tracker (the partition went idle or
+// moved to another replica).
+func (m *Metrics) ForgetCorrelation(tr *classify.Tracker) {
+	m.corrMu.Lock()
+	defer m.corrMu.Unlock()
+	delete(m.trackers, tr)
+	m.setCorrelationRecords()
+}
+
+func (m *Metrics) setCorrelationRecords() {
+	var hints, codes, tokens int
+	for _, s := range m.trackers {
+		hints, codes, tokens = hints+s.Hints, codes+s.Codes, tokens+s.Tokens
+	}
+	m.CorrelationRecords.WithLabelValues("hints").Set(float64(hints))
+	m.CorrelationRecords.WithLabelValues("codes").Set(float64(codes))
+	m.CorrelationRecords.WithLabelValues("tokens").Set(float64(tokens))
 }
 
 // clientLimiter bounds the client_id label: allow-listed clients always get

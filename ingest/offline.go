@@ -16,14 +16,20 @@ type Stream struct {
 	maxLine int
 }
 
-// NewStream returns a stream over engine that decodes format.
+// NewStream returns a stream over engine that decodes format. Its
+// correlation keys are hashed with a random key until SetRedactor.
 func NewStream(engine *classify.Engine, format string, cfg classify.TrackerConfig) (*Stream, error) {
 	dec, err := NewDecoder(format)
 	if err != nil {
 		return nil, err
 	}
+	dec.keys = NewRedactor(nil).keys()
 	return &Stream{dec: dec, tracker: classify.NewTracker(engine, cfg), maxLine: DefaultMaxLine}, nil
 }
+
+// SetRedactor hashes the stream's correlation keys with red's key, so that
+// the keys named in evidence are stable across runs with one key file.
+func (s *Stream) SetRedactor(red *Redactor) { s.dec.keys = red.keys() }
 
 // Tracker returns the stream's correlation state.
 func (s *Stream) Tracker() *classify.Tracker { return s.tracker }
@@ -56,9 +62,19 @@ func (s *Stream) Line(n int, line []byte, truncated bool, emit func(*Record)) {
 // ClassifyReader streams r through a new Stream; file names the input in the
 // records (empty for one input).
 func ClassifyReader(r io.Reader, file string, engine *classify.Engine, format string, emit func(*Record)) error {
-	s, err := NewStream(engine, format, classify.DefaultTrackerConfig())
+	return ClassifyReaderWith(r, file, engine, format, nil, classify.DefaultTrackerConfig(), emit)
+}
+
+// ClassifyReaderWith is ClassifyReader with the correlation limits and the
+// redactor whose key hashes the correlation keys (nil: a random key).
+func ClassifyReaderWith(r io.Reader, file string, engine *classify.Engine, format string, red *Redactor,
+	cfg classify.TrackerConfig, emit func(*Record)) error {
+	s, err := NewStream(engine, format, cfg)
 	if err != nil {
 		return err
+	}
+	if red != nil {
+		s.SetRedactor(red)
 	}
 	return ReadLines(r, s.maxLine, func(n int, line []byte, truncated bool) error {
 		s.Line(n, line, truncated, func(rec *Record) {

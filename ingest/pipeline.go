@@ -360,6 +360,7 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message, now time.Tim
 		if err != nil { // formats are validated at start-up; fall back to detection
 			s, _ = NewStream(engine, FormatAuto, p.cfg.Tracker)
 		}
+		s.SetRedactor(p.red)
 		st = &partitionState{stream: s, engine: engine, next: -1, seen: -1, key: k,
 			lag:      p.metrics.Lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)),
 			messages: p.metrics.Messages.WithLabelValues(m.Topic)}
@@ -371,6 +372,7 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message, now time.Tim
 	}
 	if st.next != m.Offset {
 		st.hwKnown = false // first message, or a jump: ask the sink again
+		st.stream.Tracker().Gap()
 	}
 	if !st.hwKnown {
 		st.hw = -1
@@ -569,11 +571,13 @@ func (p *Pipeline) updateStateMetrics() {
 		if time.Since(st.lastMessage) > partitionIdle {
 			p.metrics.Lag.DeleteLabelValues(k.topic, strconv.Itoa(k.partition))
 			p.evicted -= min(p.evicted, st.stream.Tracker().Evicted())
+			p.metrics.ForgetCorrelation(st.stream.Tracker())
 			delete(p.parts, k)
 			continue
 		}
 		n += st.stream.Tracker().Len()
 		ev += st.stream.Tracker().Evicted()
+		p.metrics.ObserveCorrelation(st.stream.Tracker())
 	}
 	p.metrics.CorrelationState.Set(float64(n))
 	if ev > p.evicted {

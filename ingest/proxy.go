@@ -85,6 +85,7 @@ func (d *Decoder) decodeProxy(v *fastjson.Value) []classify.Event {
 	if q := strings.IndexByte(path, '?'); q >= 0 && form == "" {
 		form = path[q+1:]
 	}
+	var code, refresh string
 	if form != "" && form != "-" {
 		if vals, err := url.ParseQuery(form); err == nil {
 			ev.GrantType = d.sym([]byte(vals.Get("grant_type")))
@@ -92,7 +93,12 @@ func (d *Decoder) decodeProxy(v *fastjson.Value) []classify.Event {
 			if ev.RedirectURI == "" {
 				ev.RedirectURI = vals.Get("redirect_uri")
 			}
+			code, refresh = vals.Get("code"), vals.Get("refresh_token")
 		}
+	}
+	if d.keys != nil { // correlation keys: the code handed out or presented, the refresh token presented
+		loc := []byte(firstStr(v, "sent_http_location", "location"))
+		d.requestKeys(ev, unescapeParam(queryParam(loc, "code")), []byte(code), []byte(refresh))
 	}
 	ip := firstStr(v, "remote_addr", "client_ip", "ClientHost", "downstream_remote_address")
 	if xff := firstStr(v, "http_x_forwarded_for", "x_forwarded_for"); xff != "" && xff != "-" {

@@ -37,6 +37,9 @@ func (r *Redactor) Hash(secret string) string {
 	return "<redacted:" + hex.EncodeToString(m.Sum(nil)[:6]) + ">"
 }
 
+// keys returns a hasher of correlation keys under the redactor's key.
+func (r *Redactor) keys() *keyHasher { return newKeyHasher(r.key) }
+
 const redactedMark = "<redacted:"
 
 // isSecretKey reports whether a parameter name names a secret.

@@ -29,7 +29,7 @@ func (r *TestReport) OK() bool {
 }
 
 type got struct {
-	outcome, class, rule, oauthError string
+	outcome, class, rule, oauthError, decision string
 }
 
 func (g got) String() string {
@@ -42,6 +42,9 @@ func (g got) String() string {
 	}
 	if g.oauthError != "" {
 		s += " oauth_error=" + g.oauthError
+	}
+	if g.decision != "" {
+		s += " decision=" + g.decision
 	}
 	return s
 }
@@ -70,7 +73,7 @@ func RunTests(engine *classify.Engine) TestReport {
 					if v.Outcome == classify.Ignored && v.Rule == nil {
 						return
 					}
-					g := got{outcome: v.Outcome.String(), oauthError: v.OAuthError}
+					g := got{outcome: v.Outcome.String(), oauthError: v.OAuthError, decision: v.Decision}
 					if v.Class != nil {
 						g.class = v.Class.ID
 					}
@@ -130,7 +133,8 @@ func compare(want []rules.Expectation, gots []got) []string {
 				outcome = "failure"
 			}
 			if outcome != g.outcome || (w.Class != "" && w.Class != g.class) ||
-				(w.Rule != "" && w.Rule != g.rule) || (w.OAuthError != "" && w.OAuthError != g.oauthError) {
+				(w.Rule != "" && w.Rule != g.rule) || (w.OAuthError != "" && w.OAuthError != g.oauthError) ||
+				(w.Decision != "" && w.Decision != g.decision) {
 				ps = append(ps, fmt.Sprintf("event %d: want %s, got %s", i+1, describe(w), g))
 			}
 		}
@@ -143,5 +147,5 @@ func describe(e rules.Expectation) string {
 	if outcome == "" {
 		outcome = "failure"
 	}
-	return got{outcome: outcome, class: e.Class, rule: e.Rule, oauthError: e.OAuthError}.String()
+	return got{outcome: outcome, class: e.Class, rule: e.Rule, oauthError: e.OAuthError, decision: e.Decision}.String()
 }

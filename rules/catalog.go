@@ -87,9 +87,14 @@ type Rule struct {
 	Class      string `yaml:"class"`
 	OAuthError string `yaml:"oauth_error"`
 	Normal     string `yaml:"normal"`
-	Match      Match  `yaml:"match"`
-	Ref        string `yaml:"ref"`
-	Pos        Position
+	// Correlate marks an ambiguous failure the Tracker may decide from the
+	// stream's earlier events: "code" (a code rejection: reuse, expiry or an
+	// unknown code) or "refresh_token" (a refresh-token reuse: a race or a
+	// replay). One of Correlations().
+	Correlate string `yaml:"correlate"`
+	Match     Match  `yaml:"match"`
+	Ref       string `yaml:"ref"`
+	Pos       Position
 
 	// Order is the rule's place in the catalog: ties go to the earlier rule.
 	Order int `yaml:"-"`
@@ -101,7 +106,9 @@ type Expectation struct {
 	Class      string `yaml:"class"`
 	Rule       string `yaml:"rule"`
 	OAuthError string `yaml:"oauth_error"`
-	Pos        Position
+	// Decision is direct or correlated; empty: not checked.
+	Decision string `yaml:"decision"`
+	Pos      Position
 }
 
 // TestCase is a promtool-style rule test: log lines in, events out.
@@ -304,6 +311,12 @@ func (c *Catalog) validateRule(r *Rule) Problems {
 	case r.Class == Unclassified:
 		add(r.Pos, "rule %s: no rule may assign %q", r.ID, Unclassified)
 	}
+	switch {
+	case r.Correlate != "" && !contains(Correlations(), r.Correlate):
+		add(r.Pos, "rule %s: unknown correlate %q (known: %s)", r.ID, r.Correlate, strings.Join(Correlations(), ", "))
+	case r.Correlate != "" && r.Normal != "":
+		add(r.Pos, "rule %s: a `normal` rule has nothing to correlate", r.ID)
+	}
 	if r.OAuthError != "" && !contains(OAuthErrors(), r.OAuthError) {
 		add(r.Pos, "rule %s: oauth_error %q is not an RFC 6749/6750/OIDC error", r.ID, r.OAuthError)
 	}
@@ -355,6 +368,11 @@ func (c *Catalog) validateTest(tc *TestCase) Problems {
 		case "", "failure", "success", "context", "malformed", "ignored":
 		default:
 			add(e.Pos, "test %q: unknown outcome %q", tc.Name, e.Outcome)
+		}
+		switch e.Decision {
+		case "", DecisionDirect, DecisionCorrelated:
+		default:
+			add(e.Pos, "test %q: unknown decision %q (known: %s, %s)", tc.Name, e.Decision, DecisionDirect, DecisionCorrelated)
 		}
 	}
 	return ps

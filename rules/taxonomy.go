@@ -52,6 +52,29 @@ func Contexts() []string {
 	return []string{"code_already_used", "code_malformed"}
 }
 
+// Correlations are the kinds of ambiguous failure a rule may hand to the
+// correlation state (its `correlate` field): "code" (the server rejected a
+// code without saying why: reuse, expiry or an unknown code), and
+// "refresh_token" (a refresh token was presented again: a benign race or a
+// replay).
+func Correlations() []string {
+	return []string{CorrelateCode, CorrelateRefreshToken}
+}
+
+// Correlation kinds.
+const (
+	CorrelateCode         = "code"
+	CorrelateRefreshToken = "refresh_token"
+)
+
+// Decisions: how a verdict was reached (stored with every classified event).
+const (
+	// DecisionDirect: the vendor's own signal in the event decided the class.
+	DecisionDirect = "direct"
+	// DecisionCorrelated: other events of the stream decided it.
+	DecisionCorrelated = "correlated"
+)
+
 // TaxonomyIDs are the class ids of taxonomy.md v1: a contract. A catalog must
 // define every one of them; it may add more.
 func TaxonomyIDs() []string {

@@ -16,6 +16,7 @@ type classifyOptions struct {
 	format  string
 	keyFile string
 	files   []string
+	corr    correlationOptions
 }
 
 func runClassify(ctx context.Context, g *globalOptions, o *classifyOptions, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
@@ -30,6 +31,10 @@ func runClassify(ctx context.Context, g *globalOptions, o *classifyOptions, stdi
 		}
 	}
 	red := ingest.NewRedactor(key)
+	tracker, err := o.corr.config()
+	if err != nil {
+		return exitUsage, err
+	}
 	out := bufio.NewWriterSize(stdout, 256<<10)
 	summary := ingest.NewSummary()
 	var buf []byte
@@ -63,7 +68,7 @@ func runClassify(ctx context.Context, g *globalOptions, o *classifyOptions, stdi
 			label = name
 		}
 		lastLine = 0
-		if err := classifyFile(ctx, name, label, stdin, o, engine, emit); err != nil {
+		if err := classifyFile(ctx, name, label, stdin, o, engine, red, tracker, emit); err != nil {
 			out.Flush()
 			return exitIOError, err
 		}
@@ -79,7 +84,8 @@ func runClassify(ctx context.Context, g *globalOptions, o *classifyOptions, stdi
 	return exitOK, nil
 }
 
-func classifyFile(ctx context.Context, name, label string, stdin io.Reader, o *classifyOptions, engine *classify.Engine, emit func(*ingest.Record)) error {
+func classifyFile(ctx context.Context, name, label string, stdin io.Reader, o *classifyOptions, engine *classify.Engine,
+	red *ingest.Redactor, tracker classify.TrackerConfig, emit func(*ingest.Record)) error {
 	var r io.Reader = stdin
 	if name != "-" {
 		f, err := os.Open(name)
@@ -90,7 +96,7 @@ func classifyFile(ctx context.Context, name, label string, stdin io.Reader, o *c
 		r = f
 	}
 	r = ctxReader{ctx, r}
-	if err := ingest.ClassifyReader(r, label, engine, o.format, emit); err != nil {
+	if err := ingest.ClassifyReaderWith(r, label, engine, o.format, red, tracker, emit); err != nil {
 		return fmt.Errorf("classify %s: %w", name, err)
 	}
 	return nil

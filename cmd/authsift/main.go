@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Default(ingest.FormatAuto).EnumVar(&cl.format, ingest.Formats()...)
 	classifyCmd.Flag("redact.key-file", "File with the key for hashing secrets found in logs (default: a random key per run).").
 		PlaceHolder("FILE").StringVar(&cl.keyFile)
+	cl.corr.flags(classifyCmd)
 	classifyCmd.Arg("file", "Log files to read ('-' for stdin).").StringsVar(&cl.files)
 
 	rulesCmd := app.Command("rules", "Inspect and test the catalog.")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +62,76 @@ func TestClassifyJSONL(t *testing.T) {
 	}
 }
 
+// correlationLog: a code redeemed, then sent again without the parser's
+// warning; a refresh token used twice within a second from one network.
+const correlationLog = `2025-04-02 12:00:00,100 INFO  [org.keycloak.events] (executor-thread-3) type="LOGIN", realmId="r1", realmName="erp", clientId="erp-web", userId="u1", sessionId="4e6a8c0e-2a4c-4e6a-8c0e-2a4c6e8a0c2e", ipAddress="198.51.100.23", auth_method="openid-connect", auth_type="code", response_type="code", code_id="4e6a8c0e-2a4c-4e6a-8c0e-2a4c6e8a0c2e", username="jdoe"
+2025-04-02 12:00:00,900 INFO  [org.keycloak.events] (executor-thread-4) type="CODE_TO_TOKEN", realmId="r1", realmName="erp", clientId="erp-web", userId="u1", sessionId="4e6a8c0e-2a4c-4e6a-8c0e-2a4c6e8a0c2e", ipAddress="10.20.0.7", grant_type="authorization_code", refresh_token_id="0a2c4e6a-8c0e-4a2c-9e6a-8c0e2a4c6e8a", code_id="4e6a8c0e-2a4c-4e6a-8c0e-2a4c6e8a0c2e"
+2025-04-02 12:00:01,300 WARN  [org.keycloak.events] (executor-thread-5) type="CODE_TO_TOKEN_ERROR", realmId="r1", realmName="erp", clientId="erp-web", userId="null", sessionId="4e6a8c0e-2a4c-4e6a-8c0e-2a4c6e8a0c2e", ipAddress="10.20.0.7", error="invalid_code", grant_type="authorization_code", code_id="4e6a8c0e-2a4c-4e6a-8c0e-2a4c6e8a0c2e"
+2025-04-02 12:05:01,000 INFO  [org.keycloak.events] (executor-thread-8) type="REFRESH_TOKEN", realmId="r1", realmName="erp", clientId="erp-web", userId="u1", sessionId="4e6a8c0e-2a4c-4e6a-8c0e-2a4c6e8a0c2e", ipAddress="198.51.100.23", grant_type="refresh_token", refresh_token_id="c5e7a9b1-3d5f-4c5e-8a9b-1d3f5c7e9a1b", updated_refresh_token_id="d6f8b0c2-4e6a-4d6f-9b0c-2e4a6d8f0b2c"
+2025-04-02 12:05:01,700 WARN  [org.keycloak.events] (executor-thread-9) type="REFRESH_TOKEN_ERROR", realmId="r1", realmName="erp", clientId="erp-web", userId="u1", sessionId="4e6a8c0e-2a4c-4e6a-8c0e-2a4c6e8a0c2e", ipAddress="198.51.100.24", error="invalid_token", reason="Maximum allowed refresh token reuse exceeded", grant_type="refresh_token", refresh_token_id="c5e7a9b1-3d5f-4c5e-8a9b-1d3f5c7e9a1b"
+`
+
+// TestClassifyCorrelation: classify -o jsonl says how each verdict was
+// decided and on what evidence, without the identifiers it joined on; the
+// correlation flags take effect; one key file gives the same evidence.
+func TestClassifyCorrelation(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "key")
+	os.WriteFile(keyFile, []byte("k"), 0o600)
+	failures := func(args ...string) []map[string]any {
+		t.Helper()
+		code, out, errs := runCLI(t, correlationLog, append([]string{"classify", "-o", "jsonl", "--redact.key-file", keyFile}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		for _, id := range []string{"4e6a8c0e-2a4c-4e6a", "c5e7a9b1-3d5f"} {
+			if strings.Contains(evidenceOf(out), id) {
+				t.Errorf("evidence names the identifier %s", id)
+			}
+		}
+		var fs []map[string]any
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatal(err)
+			}
+			if m["outcome"] == "failure" {
+				fs = append(fs, m)
+			}
+		}
+		if len(fs) != 2 {
+			t.Fatalf("%d failures, want 2:\n%s", len(fs), out)
+		}
+		return fs
+	}
+	fs := failures()
+	want := []struct{ class, decision, evidence string }{
+		{"code_reused", "correlated", "code redeemed at 2025-04-02T12:00:00.900Z, 400ms before this attempt [key "},
+		{"refresh_token_concurrent", "correlated", "within the 30s grace, from the same network"},
+	}
+	for i, w := range want {
+		if fs[i]["class"] != w.class || fs[i]["decision"] != w.decision || !strings.Contains(fmt.Sprint(fs[i]["evidence"]), w.evidence) {
+			t.Errorf("failure %d: %v %v %q; want %s %s evidence containing %q", i, fs[i]["class"], fs[i]["decision"], fs[i]["evidence"], w.class, w.decision, w.evidence)
+		}
+	}
+	if again := failures(); again[0]["evidence"] != fs[0]["evidence"] {
+		t.Errorf("one key file, two evidences: %q, %q", fs[0]["evidence"], again[0]["evidence"])
+	}
+	// A grace shorter than the 700 ms between the two uses: a replay.
+	if fs := failures("--correlation.refresh-grace", "500ms"); fs[1]["class"] != "refresh_token_reused" {
+		t.Errorf("with a 500ms grace: %v %q", fs[1]["class"], fs[1]["evidence"])
+	}
+}
+
+func evidenceOf(out string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(out, "\n") {
+		if i := strings.Index(l, `"evidence":"`); i >= 0 {
+			b.WriteString(l[i:])
+		}
+	}
+	return b.String()
+}
+
 func TestClassifyTable(t *testing.T) {
 	code, out, errs := runCLI(t, sampleLog, "classify")
 	if code != 0 {
@@ -102,6 +173,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"rules", "explain", "code_reuse"}, exitUsage, "did you mean code_reused"},
 		{[]string{"--rules.file", "/nonexistent.yaml", "rules", "check"}, exitFailed, "read catalog file"},
 		{[]string{"nosuchcommand"}, exitUsage, "expected command"},
+		{[]string{"classify", "--correlation.code-lifetime", "keycloak"}, exitUsage, "want SOURCE=DURATION"},
+		{[]string{"classify", "--correlation.code-lifetime", "nosuchserver=5m"}, exitUsage, "unknown source"},
+		{[]string{"classify", "--correlation.code-window", "1m"}, exitUsage, "shorter than"},
 	}
 	for _, c := range cases {
 		code, _, errs := runCLI(t, "", c.args...)

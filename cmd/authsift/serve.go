@@ -39,6 +39,7 @@ type serveOptions struct {
 	logLevel     string
 	logFormat    string
 	memoryLimit  units.Base2Bytes
+	corr         correlationOptions
 }
 
 type clickhouseOptions struct {
@@ -116,6 +117,7 @@ func (o *serveOptions) flags(cmd *kingpin.CmdClause) {
 	cmd.Flag("shutdown-timeout", "On SIGTERM: time to store and commit the pending batch.").Default("15s").DurationVar(&o.shutdown)
 	cmd.Flag("memory.limit", "Soft memory limit of the Go runtime; under it the garbage collector runs less often (GOGC=400 unless GOGC is set). 0: the runtime's defaults. GOMEMLIMIT, when set, wins.").
 		Default("384MiB").BytesVar(&o.memoryLimit)
+	o.corr.flags(cmd)
 	cmd.Flag("log.level", "Log level: debug, info, warn, error.").Default("info").EnumVar(&o.logLevel, "debug", "info", "warn", "error")
 	cmd.Flag("log.format", "Log format: logfmt or json.").Default("logfmt").EnumVar(&o.logFormat, "logfmt", "json")
 }
@@ -178,6 +180,11 @@ func (o *serveOptions) config(g *globalOptions) (ingest.ServiceConfig, error) {
 		ShutdownTimeout: o.shutdown,
 		Version:         version,
 	}
+	tracker, err := o.corr.config()
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Pipeline.Tracker = tracker
 	if o.batchRows <= 0 || o.batchEvery <= 0 {
 		return cfg, fmt.Errorf("%w: --batch.rows and --batch.interval must be positive", errUsage)
 	}
