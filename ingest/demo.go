@@ -157,7 +157,7 @@ func demoIntro(out io.Writer, cfg DemoConfig, chAddr, chNote string) {
 	}
 	fmt.Fprintf(out, "authsift demo: in-process Kafka (topic %s), the traffic generator at %.0f lines/s, the service.\n", demoTopic, cfg.Rate)
 	fmt.Fprintln(out, chNote)
-	fmt.Fprintf(out, "\nWhat is happening: normal Keycloak, Hydra, Entra, Auth0, Okta and gateway traffic; after %s the scenario(s) %s hit client %q.\n",
+	fmt.Fprintf(out, "\nWhat is happening: normal traffic of Keycloak, Hydra, Entra, Auth0, Okta, Zitadel, Authentik, Dex, nginx/Envoy, oauth2-proxy and a gateway; after %s the scenario(s) %s hit client %q.\n",
 		cfg.After, strings.Join(cfg.Scenarios, ", "), cfg.Client)
 	fmt.Fprintf(out, "\nWhere to look:\n  metrics:   http://%s/metrics   (curl -s http://%s/metrics | grep -E 'authsift_(client_)?failures_total')\n", listen, listen)
 	fmt.Fprintf(out, "  health:    http://%s/-/ready\n", listen)
