@@ -9,11 +9,7 @@ import (
 // TestDecodeOSS: Zitadel, Authentik, Dex, reverse-proxy access logs and
 // oauth2-proxy lines decode into the fields the rules match on.
 func TestDecodeOSS(t *testing.T) {
-	cases := []struct {
-		name string
-		line string
-		want []want
-	}{
+	cases := []decodeCase{
 		{"zitadel slog text",
 			`time=2025-11-03T21:53:02.004Z level=WARN msg="request error" oidc_error.parent="ID=CACHE-d24aD Message=Errors.AuthRequest.NotFound" oidc_error.description=Errors.AuthRequest.NotFound oidc_error.type=invalid_request status_code=400`,
 			[]want{{source: "zitadel", outcome: "failure", err: "invalid_request", reason: "Errors.AuthRequest.NotFound", debug: "ID=CACHE-d24aD Message=Errors.AuthRequest.NotFound", endpoint: "token", status: 400}}},
@@ -81,21 +77,7 @@ func TestDecodeOSS(t *testing.T) {
 			`172.17.0.1 - f773 - - [2023/01/07 07:35:39] 172.17.0.6:4180 GET - "/ping" HTTP/1.1 "kube-probe/1.23" 200 2 0.000`,
 			nil},
 	}
-	d, err := NewDecoder(FormatAuto)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			evs := d.Decode([]byte(c.line))
-			if len(evs) != len(c.want) {
-				t.Fatalf("got %d events, want %d: %+v", len(evs), len(c.want), evs)
-			}
-			for i := range evs {
-				check(t, &evs[i], c.want[i])
-			}
-		})
-	}
+	runDecodeCases(t, cases)
 }
 
 // TestPinnedOSSFormats: a pinned format reads only its own lines.

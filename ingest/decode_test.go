@@ -33,11 +33,7 @@ func check(t *testing.T, ev *classify.Event, w want) {
 }
 
 func TestDecode(t *testing.T) {
-	cases := []struct {
-		name string
-		line string
-		want []want
-	}{
+	cases := []decodeCase{
 		{"keycloak <=23 console, single quotes with nested quotes",
 			`2023-06-01 10:15:02,811 WARN  [org.keycloak.events] (executor-thread-12) type=CODE_TO_TOKEN_ERROR, realmId=demo, clientId=web, userId=null, ipAddress=10.0.0.5, error=invalid_redirect_uri, reason='Parameter 'redirect_uri' did not match originally saved redirect URI used in initial OIDC request. Saved redirectUri: https://a/cb, redirectUri parameter: https://a/cb/', grant_type=authorization_code, code_id=5f2d, client_auth_method=client-secret`,
 			[]want{{source: "keycloak", outcome: "failure", typ: "CODE_TO_TOKEN_ERROR", err: "invalid_redirect_uri",
@@ -116,6 +112,20 @@ func TestDecode(t *testing.T) {
 			`2024-05-14 09:12:01,124 WARN  [org.keycloak.events] (t) type="LOGIN_ERROR", realmId="r1", error="oops`,
 			[]want{{source: "keycloak", outcome: "malformed"}}},
 	}
+	runDecodeCases(t, cases)
+}
+
+// decodeCase is a line and the events it must decode to.
+type decodeCase struct {
+	name string
+	line string
+	want []want
+}
+
+// runDecodeCases decodes each case's line with source detection and checks
+// its events.
+func runDecodeCases(t *testing.T, cases []decodeCase) {
+	t.Helper()
 	d, err := NewDecoder(FormatAuto)
 	if err != nil {
 		t.Fatal(err)

@@ -212,18 +212,7 @@ func sampleTraffic(t *testing.T, engine *classify.Engine, n int) ([][]byte, int)
 
 func committed(t *testing.T, brokers []string, group, topic string) int64 {
 	t.Helper()
-	c := &kafka.Client{Addr: kafka.TCP(brokers...)}
-	resp, err := c.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: {0, 1, 2}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var total int64
-	for _, p := range resp.Topics[topic] {
-		if p.CommittedOffset > 0 {
-			total += p.CommittedOffset
-		}
-	}
-	return total
+	return committedOn(t, brokers, group, topic, 3)
 }
 
 func TestPipelineStoresThenCommits(t *testing.T) {
