@@ -182,6 +182,16 @@ func (e *chEnv) write(t *testing.T, rows []Row) {
 	}
 }
 
+// connect opens cfg and pings the server: nil when both worked.
+func connect(t *testing.T, cfg ClickHouseConfig) error {
+	ch, err := OpenClickHouse(t.Context(), cfg)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	return ch.Ping(t.Context())
+}
+
 // replayed is rows inserted again later, as after a crash before the commit.
 func replayed(rows []Row) []Row {
 	out := slices.Clone(rows)
@@ -486,11 +496,7 @@ func TestClickHouse(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				t.Setenv(ClickHousePasswordEnv, c.env)
-				ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, User: chtest.User, PasswordFile: c.file})
-				if err == nil {
-					err = ch.Ping(t.Context())
-					ch.Close()
-				}
+				err := connect(t, ClickHouseConfig{Addrs: []string{srv.TCP}, User: chtest.User, PasswordFile: c.file})
 				if (err == nil) != c.ok {
 					t.Errorf("err = %v, want ok %v", err, c.ok)
 				}
@@ -516,11 +522,7 @@ func TestClickHouse(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				c.cfg.Addrs, c.cfg.DialTimeout = []string{srv.TLS}, 5*time.Second
-				ch, err := OpenClickHouse(t.Context(), c.cfg)
-				if err == nil {
-					err = ch.Ping(t.Context())
-					ch.Close()
-				}
+				err := connect(t, c.cfg)
 				if (err == nil) != c.ok {
 					t.Errorf("err = %v, want ok %v", err, c.ok)
 				}

@@ -221,35 +221,33 @@ func (d *Decoder) decodeEnvelope(v *fastjson.Value) []classify.Event {
 	return evs
 }
 
+// textDecoder reads the plain-text lines of one source; ok false means the
+// line is not that source's.
+type textDecoder struct {
+	source string
+	decode func(d *Decoder, line []byte) (evs []classify.Event, ok bool)
+}
+
+// textDecoders are in the order they are tried: Zitadel and oauth2-proxy
+// before generic (their lines can carry an ?error= URL generic would
+// claim), Dex last (its messages are common phrases).
+func textDecoders() [6]textDecoder {
+	return [...]textDecoder{
+		{rules.SourceKeycloak, (*Decoder).decodeKeycloakText},
+		{rules.SourceHydra, (*Decoder).decodeHydraText},
+		{rules.SourceZitadel, (*Decoder).decodeZitadelText},
+		{rules.SourceOAuth2Proxy, (*Decoder).decodeOAuth2ProxyText},
+		{rules.SourceGeneric, (*Decoder).decodeGenericText},
+		{rules.SourceDex, (*Decoder).decodeDexText},
+	}
+}
+
 func (d *Decoder) decodeText(line []byte) []classify.Event {
-	if d.wants(rules.SourceKeycloak) {
-		if evs, ok := d.decodeKeycloakText(line); ok {
-			return evs
-		}
-	}
-	if d.wants(rules.SourceHydra) {
-		if evs, ok := d.decodeHydraText(line); ok {
-			return evs
-		}
-	}
-	if d.wants(rules.SourceZitadel) {
-		if evs, ok := d.decodeZitadelText(line); ok {
-			return evs
-		}
-	}
-	if d.wants(rules.SourceOAuth2Proxy) {
-		if evs, ok := d.decodeOAuth2ProxyText(line); ok {
-			return evs
-		}
-	}
-	if d.wants(rules.SourceGeneric) {
-		if evs, ok := d.decodeGenericText(line); ok {
-			return evs
-		}
-	}
-	if d.wants(rules.SourceDex) {
-		if evs, ok := d.decodeDexText(line); ok {
-			return evs
+	for _, td := range textDecoders() {
+		if d.wants(td.source) {
+			if evs, ok := td.decode(d, line); ok {
+				return evs
+			}
 		}
 	}
 	return nil

@@ -32,12 +32,8 @@ func (f retryingFetcher) FetchMessage(ctx context.Context) (kafka.Message, error
 		if attempt == 1 || attempt%10 == 0 {
 			f.logger.Warn("kafka fetch failed; retrying", "err", err, "attempt", attempt, "backoff", backoff)
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, backoff) {
 			return kafka.Message{}, ctx.Err()
-		case <-t.C:
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}

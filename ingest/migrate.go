@@ -277,17 +277,24 @@ type column struct {
 }
 
 // eventColumns are the columns of the events table, in insert order.
-func (s Schema) eventColumns() []column {
-	t := s.timeType()
+// verdictColumns are the columns events and events_1m share after their
+// time: where the event came from and how it was classified.
+func (s Schema) verdictColumns() []column {
 	lc := s.lc("String")
 	return []column{
-		{"time", t + s.codec("Delta, ZSTD")},
 		{"source", lc},
 		{"outcome", outcomeEnum()},
 		{"class", lc},
 		{"family", lc},
 		{"owner", lc},
 		{"oauth_error", lc},
+	}
+}
+
+func (s Schema) eventColumns() []column {
+	t := s.timeType()
+	lc := s.lc("String")
+	return append(append([]column{{"time", t + s.codec("Delta, ZSTD")}}, s.verdictColumns()...), []column{
 		{"rule", lc},
 		{"decision", lc},
 		{"evidence", lc},
@@ -317,7 +324,7 @@ func (s Schema) eventColumns() []column {
 		{"kafka_seq", "UInt16"},
 		{"ingest_time", t + s.codec("Delta, ZSTD")},
 		{"raw", "String" + s.codec("ZSTD(3)")},
-	}
+	}...)
 }
 
 func columnList(cols []column) string {
@@ -411,18 +418,8 @@ func (s Schema) classesDDL() []string {
 }
 
 func (s Schema) rollupDDL() []string {
-	lc := s.lc("String")
-	cols := []column{
-		{"minute", "DateTime('UTC')" + s.codec("Delta, ZSTD")},
-		{"source", lc},
-		{"outcome", outcomeEnum()},
-		{"class", lc},
-		{"family", lc},
-		{"owner", lc},
-		{"oauth_error", lc},
-		{"client_id", "String"},
-		{"events", "UInt64"},
-	}
+	cols := append(append([]column{{"minute", "DateTime('UTC')" + s.codec("Delta, ZSTD")}}, s.verdictColumns()...),
+		column{"client_id", "String"}, column{"events", "UInt64"})
 	ttl, ttlSettings := s.ttl("minute")
 	stmts := []string{
 		"CREATE TABLE IF NOT EXISTS " + s.local(RollupTable) + s.onCluster() + " (\n" +

@@ -604,14 +604,22 @@ func (p *Pipeline) retry(ctx context.Context, fn func() error, failed func(error
 		if attempt == 1 || attempt%10 == 0 {
 			p.logger.Warn("write failed; fetching paused, retrying", "err", err, "attempt", attempt, "backoff", backoff)
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, backoff) {
 			return errors.Join(err, ctx.Err())
-		case <-t.C:
 		}
 		backoff = min(backoff*2, p.cfg.MaxBackoff)
+	}
+}
+
+// sleep waits for d, or less when ctx ends first (then it says false).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
