@@ -105,18 +105,11 @@ func TestIntegration(t *testing.T) {
 		s := f.check(3 * time.Minute)
 		t.Logf("a read %.0f, b read %.0f messages; %d produced", readA, b.metric("authsift_kafka_messages_total"), produced+10000)
 		b.stop()
-		// Nothing lost, nothing inserted twice that FINAL or a key-based
-		// query would count. The known race (the old and the new owner of a
-		// partition both check before either writes) may insert rows twice:
-		// ReplacingMergeTree collapses them (a background merge may already
-		// have), the events_1m rollup counts them. Reported, not failed on:
-		// see README, Delivery.
-		if s.lost != 0 || s.phantom != 0 || s.final != s.want || s.distinct != s.want {
-			t.Fatalf("rebalance lost or invented rows: %s", s)
-		}
-		if s.doubled != 0 || s.rollup != s.want {
-			t.Logf("KNOWN ISSUE: rebalance race inserted rows twice: %d still unmerged in events, the events_1m rollup counts %+d (%s)",
-				s.doubled, s.rollup-s.want, s)
+		// Nothing lost, nothing inserted twice, also in the rollup: each
+		// rebalance waited for the batches in flight, so the new owner of a
+		// partition started after the last stored message.
+		if !s.exact() {
+			t.Fatalf("rebalance: the stored result is not exactly once: %s", s)
 		}
 	})
 
@@ -175,12 +168,12 @@ func TestIntegration(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.produce(5000)
-		// The events are exact. The rollup may miss the batch whose insert
-		// the kill cut: ClickHouse stored it in events but not through the
-		// materialized view into events_1m, and the retry rightly skips
-		// what events holds. Reported, not failed on: see README, Delivery.
-		wantEventsExact(t, f.check(3*time.Minute))
-		t.Logf("write errors while down: %.0f", svc.metric("authsift_clickhouse_write_errors_total"))
+		// Exact, also in the rollup: when the kill cut an insert between
+		// events and the materialized view, the retry skips what events
+		// holds and repairs the rollup of those messages.
+		f.wantExact(3 * time.Minute)
+		t.Logf("write errors while down: %.0f; rollup events repaired: %.0f",
+			svc.metric("authsift_clickhouse_write_errors_total"), svc.metric("authsift_rollup_repaired_events_total"))
 		svc.stop()
 	})
 
@@ -336,19 +329,6 @@ func TestIntegration(t *testing.T) {
 		t.Logf("authsift logged %d failed kafka fetches while the broker was down", strings.Count(string(logged), "kafka fetch failed"))
 		svc.stop()
 	})
-}
-
-// wantEventsExact fails the test unless the events table holds every
-// message's rows exactly once (by key, without and with FINAL); a rollup that
-// differs is reported as the known issue it is.
-func wantEventsExact(t *testing.T, s stored) {
-	t.Helper()
-	if s.lost != 0 || s.phantom != 0 || s.doubled != 0 || s.rows != s.want || s.final != s.want || s.distinct != s.want {
-		t.Fatalf("events are not exactly once: %s", s)
-	}
-	if s.rollup != s.want {
-		t.Logf("KNOWN ISSUE: the events_1m rollup counts %+d rows against the exact events (%s)", s.rollup-s.want, s)
-	}
 }
 
 func sumOf(m map[string]int) int {

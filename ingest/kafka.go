@@ -45,37 +45,8 @@ func SplitTopics(specs []string) ([]string, map[string]string, error) {
 	return names, formats, nil
 }
 
-// NewKafkaReader returns a consumer-group reader tuned for throughput:
-// explicit commits (CommitInterval 0: CommitMessages is synchronous and
-// only called after a batch is stored), large fetches, a queue that
-// bounds memory while the sink is slow.
-func NewKafkaReader(cfg KafkaConfig, topics []string) (*kafka.Reader, error) {
-	rc := kafka.ReaderConfig{
-		Brokers:        cfg.Brokers,
-		GroupID:        cfg.Group,
-		GroupTopics:    topics,
-		MinBytes:       1,
-		MaxBytes:       cfg.MaxBytes,
-		MaxWait:        cfg.MaxWait,
-		QueueCapacity:  1000,
-		CommitInterval: 0,
-		StartOffset:    kafka.FirstOffset,
-		// Rebalances (a replica joins or leaves) settle within seconds.
-		HeartbeatInterval: time.Second,
-		SessionTimeout:    10 * time.Second,
-		RebalanceTimeout:  10 * time.Second,
-		Dialer:            &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: cfg.TLS, SASLMechanism: cfg.SASL},
-	}
-	if rc.MaxBytes <= 0 {
-		rc.MaxBytes = 16 << 20
-	}
-	if rc.MaxWait <= 0 {
-		rc.MaxWait = 250 * time.Millisecond
-	}
-	if err := rc.Validate(); err != nil {
-		return nil, fmt.Errorf("kafka reader config: %w", err)
-	}
-	return kafka.NewReader(rc), nil
+func (cfg KafkaConfig) dialer() *kafka.Dialer {
+	return &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: cfg.TLS, SASLMechanism: cfg.SASL}
 }
 
 // NewDLQWriter returns the writer of the dead-letter topic, or nil when

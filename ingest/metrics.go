@@ -35,6 +35,8 @@ type Metrics struct {
 	DLQErrors        prometheus.Counter
 	Malformed        *prometheus.CounterVec
 	ReplaySkipped    prometheus.Counter
+	RebalanceDropped prometheus.Counter
+	RollupRepaired   prometheus.Counter
 	CorrelationState prometheus.Gauge
 	CorrelationEvict prometheus.Counter
 	// per kind of record (hints, codes, tokens): held, limits, drops by age
@@ -119,6 +121,10 @@ func NewMetrics(reg prometheus.Registerer, cat *rules.Catalog, clientLimit int, 
 			Help: "Lines that looked like auth events but could not be decoded, by source."}, []string{"source"}),
 		ReplaySkipped: f.NewCounter(prometheus.CounterOpts{Name: "authsift_replay_skipped_messages_total",
 			Help: "Messages skipped because ClickHouse already held them (a replay after a crash or rebalance)."}),
+		RollupRepaired: f.NewCounter(prometheus.CounterOpts{Name: "authsift_rollup_repaired_events_total",
+			Help: "Events added to the events_1m rollup after a replay found them stored in events but not in the rollup (ClickHouse stopped mid-insert)."}),
+		RebalanceDropped: f.NewCounter(prometheus.CounterOpts{Name: "authsift_rebalance_dropped_messages_total",
+			Help: "Messages given up unstored in a rebalance that could not wait for them (ClickHouse down or slow); the partitions' next owner reads them again."}),
 		CorrelationState: f.NewGauge(prometheus.GaugeOpts{Name: "authsift_correlation_entries",
 			Help: "Correlation records (context hints, codes, refresh tokens) held across all partitions."}),
 		CorrelationEvict: f.NewCounter(prometheus.CounterOpts{Name: "authsift_correlation_evicted_total",

@@ -11,8 +11,9 @@ package ingest
 //     kafka_offset, kafka_seq), partitioned by day (toYYYYMMDD(time)): the row
 //     of a replayed message collapses with the first one when parts merge.
 //   - events_1m: per-minute counts by source, outcome, class, family, owner,
-//     oauth_error and client_id (SummingMergeTree), kept by the materialized
-//     view events_1m_mv on every insert into events, for dashboards.
+//     oauth_error, client_id and Kafka partition (SummingMergeTree), kept by
+//     the materialized view events_1m_mv on every insert into events, for
+//     dashboards.
 //   - classes: the catalog (ReplacingMergeTree by id), so a query can join an
 //     event's class to its meaning and fix (see (*ClickHouse).WriteCatalog).
 //   - schema_migrations: the migrations applied (version, description,
@@ -38,10 +39,14 @@ package ingest
 //
 // (uniqExact((kafka_topic, kafka_partition, kafka_offset, kafka_seq)) when
 // only a total is wanted). The rollup events_1m counts inserts, not rows: it is
-// exact as long as no row is inserted twice, which the pipeline ensures by
-// skipping, after a restart or a rebalance, every message at or below
-// (*ClickHouse).HighWater of its partition. It always reads with sum(events)
-// (SummingMergeTree folds rows in the background, not at insert):
+// exact as long as no row is inserted twice and no insert stops between
+// events and the view. The pipeline ensures the first by skipping, after a
+// restart, every message at or below (*ClickHouse).HighWater of its
+// partition, and by letting a rebalance wait for the batches in flight
+// (GroupConsumer), so a partition has one writer at a time; and the second
+// by checking the rollup of every such skipped message against events FINAL
+// (RepairRollup). It always reads with sum(events) (SummingMergeTree folds
+// rows in the background, not at insert):
 //
 //	SELECT minute, class, sum(events) FROM authsift.events_1m
 //	WHERE outcome = 'failure' GROUP BY minute, class
@@ -341,8 +346,15 @@ func columnList(cols []column) string {
 	return b.String()
 }
 
-// rollupKey is the grouping of events_1m, after minute.
+// rollupKey is the grouping of events_1m, after minute, as migration 3
+// created it.
 const rollupKey = "source, outcome, class, family, owner, oauth_error, client_id"
+
+// partitionedRollupKey is the grouping of events_1m since migration 5: the
+// Kafka partition too. A partition has one writer at a time, which can then
+// check the rollup of its own rows against events after a replay (see
+// (*ClickHouse).RepairRollup) without racing the other writers' inserts.
+const partitionedRollupKey = rollupKey + ", kafka_topic, kafka_partition"
 
 // Bootstrap returns the statements that must run before the migrations: the
 // database and the migrations table.
@@ -362,6 +374,7 @@ func (s Schema) Migrations() []Migration {
 		{2, "classes: the catalog, to join a class to its fix", s.classesDDL()},
 		{3, "events_1m: per-minute rollup kept by a materialized view", s.rollupDDL()},
 		{4, "offsets: the highest stored offset per partition, for the replay check", s.offsetsDDL()},
+		{5, "events_1m by Kafka partition too, rebuilt from events FINAL", s.partitionedRollupDDL()},
 	}
 }
 
@@ -417,30 +430,59 @@ func (s Schema) classesDDL() []string {
 	}
 }
 
+// rollupDDL is migration 3: events_1m by minute and rollupKey.
 func (s Schema) rollupDDL() []string {
+	return s.rollupTables(rollupKey, nil, RollupTable+"_local", "")
+}
+
+// partitionedRollupDDL is migration 5: events_1m by minute and
+// partitionedRollupKey, replacing migration 3's table and view, and filled
+// from events FINAL (exact, whatever the old rollup held). Writers must be
+// stopped while it runs (serve --migrate applies it before consuming); its
+// INSERT takes as long as a scan of events.
+func (s Schema) partitionedRollupDDL() []string {
+	stmts := []string{"DROP TABLE IF EXISTS " + s.Table(RollupView) + s.onCluster()}
+	if s.Cluster != "" {
+		stmts = append(stmts, "DROP TABLE IF EXISTS "+s.Table(RollupTable)+s.onCluster())
+	}
+	stmts = append(stmts, "DROP TABLE IF EXISTS "+s.local(RollupTable)+s.onCluster())
+	// A new replication path: the dropped table's may outlive it in
+	// ZooKeeper, with the old columns.
+	stmts = append(stmts, s.rollupTables(partitionedRollupKey,
+		[]column{{"kafka_topic", s.lc("String")}, {"kafka_partition", "Int32"}},
+		RollupTable+"_v5_local", ", cityHash64(kafka_topic, kafka_partition)")...)
+	return append(stmts, "INSERT INTO "+s.Table(RollupTable)+" (minute, "+partitionedRollupKey+", events)\n"+
+		"SELECT toStartOfMinute(toDateTime(time)) AS minute, "+partitionedRollupKey+", count() AS events\n"+
+		"FROM "+s.Table(EventsTable)+" FINAL\nGROUP BY minute, "+partitionedRollupKey)
+}
+
+// rollupTables creates events_1m grouped by key (extra: its columns after
+// client_id), the Distributed table over it in cluster mode (shard: its
+// sharding key argument) and the materialized view that feeds it.
+func (s Schema) rollupTables(key string, extra []column, replicatedAs, shard string) []string {
 	cols := append(append([]column{{"minute", "DateTime('UTC')" + s.codec("Delta, ZSTD")}}, s.verdictColumns()...),
-		column{"client_id", "String"}, column{"events", "UInt64"})
+		column{"client_id", "String"})
+	cols = append(append(cols, extra...), column{"events", "UInt64"})
 	ttl, ttlSettings := s.ttl("minute")
 	stmts := []string{
 		"CREATE TABLE IF NOT EXISTS " + s.local(RollupTable) + s.onCluster() + " (\n" +
 			columnList(cols) + "\n)\n" +
-			"ENGINE = " + s.engine("SummingMergeTree", RollupTable+"_local", false, "events") + "\n" +
+			"ENGINE = " + s.engine("SummingMergeTree", replicatedAs, false, "events") + "\n" +
 			"PARTITION BY toYYYYMMDD(minute)\n" +
-			"ORDER BY (minute, " + rollupKey + ")" + ttl + "\n" +
+			"ORDER BY (minute, " + key + ")" + ttl + "\n" +
 			"SETTINGS index_granularity = 8192" + ttlSettings,
 	}
 	if s.Cluster != "" {
 		stmts = append(stmts, "CREATE TABLE IF NOT EXISTS "+s.Table(RollupTable)+s.onCluster()+
 			" AS "+s.local(RollupTable)+"\nENGINE = Distributed('"+s.Cluster+"', "+s.Database+", "+
-			RollupTable+"_local)")
+			RollupTable+"_local"+shard+")")
 	}
 	// On a cluster the view watches each node's events_local and writes to
 	// the same node's events_1m_local.
-	stmts = append(stmts, "CREATE MATERIALIZED VIEW IF NOT EXISTS "+s.Table(RollupView)+s.onCluster()+
+	return append(stmts, "CREATE MATERIALIZED VIEW IF NOT EXISTS "+s.Table(RollupView)+s.onCluster()+
 		"\nTO "+s.local(RollupTable)+"\nAS SELECT\n"+
-		"    toStartOfMinute(toDateTime(time)) AS minute,\n    "+rollupKey+",\n    count() AS events\n"+
-		"FROM "+s.local(EventsTable)+"\nGROUP BY minute, "+rollupKey)
-	return stmts
+		"    toStartOfMinute(toDateTime(time)) AS minute,\n    "+key+",\n    count() AS events\n"+
+		"FROM "+s.local(EventsTable)+"\nGROUP BY minute, "+key)
 }
 
 // DDL returns every statement, bootstrap then migrations, as one SQL text

@@ -27,6 +27,21 @@ type Fetcher interface {
 	CommitMessages(ctx context.Context, msgs ...kafka.Message) error
 }
 
+// A Rebalancer is a Fetcher in a consumer group that waits, when partitions
+// are revoked, for the pipeline to store and commit what it was handed
+// (GroupConsumer).
+type Rebalancer interface {
+	// Revoked gives a token when a rebalance starts: store and commit now.
+	Revoked() <-chan struct{}
+	// Abandon gives a channel when the rebalance cannot wait longer: drop
+	// every batch held (the partitions' next owner reads them again), then
+	// close it.
+	Abandon() <-chan chan struct{}
+}
+
+// errAbandoned ends the store of a batch given up in a rebalance.
+var errAbandoned = errors.New("batch given up: its partitions were revoked before it could be stored")
+
 // HighWaterer is a Sink that knows the highest offset it stored for a
 // partition, so that a replay of stored but uncommitted messages is skipped.
 type HighWaterer interface {
@@ -101,6 +116,12 @@ type Pipeline struct {
 	flushed    chan error
 	// commitParts are the partitions with messages in cur.
 	commitParts []*partitionState
+	// The stores of one epoch share a context; giving up the batches in a
+	// rebalance cancels it (abandonStores) and starts the next epoch.
+	storeMu     sync.Mutex
+	storeCtx    context.Context
+	storeCancel context.CancelCauseFunc
+	abandoned   bool // a store was given up: cur is dropped, not stored
 	started     time.Time
 	evicted     uint64
 }
@@ -115,12 +136,29 @@ type batch struct {
 	// attempted: a write failed; it may have landed all the same, so the
 	// next try checks the exact high-water mark.
 	attempted bool
+	// replayed: per partition, the first and last offset of the messages
+	// skipped because the sink held them uncommitted; their rollup is
+	// checked once the batch is stored (RollupRepairer).
+	replayed map[partitionKey][2]int64
+}
+
+// replay notes that offset of k was skipped as already stored.
+func (b *batch) replay(k partitionKey, offset int64) {
+	if b.replayed == nil {
+		b.replayed = map[partitionKey][2]int64{}
+	}
+	r, ok := b.replayed[k]
+	if !ok {
+		r = [2]int64{offset, offset}
+	}
+	b.replayed[k] = [2]int64{min(r[0], offset), max(r[1], offset)}
 }
 
 func (b *batch) reset() {
 	clear(b.rows) // drop references to the events' strings
 	clear(b.dead)
 	b.rows, b.dead, b.commits, b.messages, b.attempted = b.rows[:0], b.dead[:0], b.commits[:0], 0, false
+	clear(b.replayed)
 }
 
 type partitionKey struct {
@@ -242,47 +280,137 @@ func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 	defer stopFetch()
 	// Stores outlive ctx: at shutdown the one in flight finishes, within
 	// the shutdown deadline.
-	storeCtx, stopStore := context.WithCancel(context.WithoutCancel(ctx))
+	storeBase, stopStore := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopStore()
+	p.newStoreEpoch(storeBase)
 	q := newFetchQueue()
 	go q.fill(fetchCtx, p.fetcher)
+	var revoked <-chan struct{}
+	abandons := make(chan chan struct{})
+	if r, ok := p.fetcher.(Rebalancer); ok {
+		revoked = r.Revoked()
+		go p.watchAbandon(fetchCtx, r, abandons)
+	}
 	tick := time.NewTicker(p.cfg.FlushInterval / 4)
 	defer tick.Stop()
 	var buf []kafka.Message
+	// take handles what the fetching goroutine queued.
+	take := func() error {
+		msgs, err := q.take(buf)
+		now := time.Now().UTC()
+		for i := range msgs {
+			p.handle(ctx, &msgs[i], now)
+			if len(p.cur.rows) >= p.cfg.BatchRows || p.cur.messages >= 4*p.cfg.BatchRows {
+				if err := p.flush(p.epoch()); err != nil {
+					return err
+				}
+			}
+		}
+		buf = msgs
+		return err
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			return p.drain(storeCtx, stopStore, shutdown)
+			return p.drain(stopStore, shutdown)
 		case err := <-p.flushed:
 			if err := p.finished(err); err != nil {
 				return err
 			}
 		case <-q.ready:
-			msgs, err := q.take(buf)
-			now := time.Now().UTC()
-			for i := range msgs {
-				p.handle(ctx, &msgs[i], now)
-				if len(p.cur.rows) >= p.cfg.BatchRows || p.cur.messages >= 4*p.cfg.BatchRows {
-					if err := p.flush(storeCtx); err != nil {
-						return err
-					}
-				}
-			}
-			buf = msgs
-			if err != nil {
+			if err := take(); err != nil {
 				if ctx.Err() != nil {
-					return p.drain(storeCtx, stopStore, shutdown)
+					return p.drain(stopStore, shutdown)
 				}
 				return fmt.Errorf("fetch message: %w", err)
 			}
+		case <-revoked:
+			// A rebalance waits for this: store and commit everything
+			// taken so far, now.
+			if err := take(); err != nil && ctx.Err() == nil {
+				return fmt.Errorf("fetch message: %w", err)
+			}
+			if err := p.flush(p.epoch()); err != nil {
+				return err
+			}
+		case done := <-abandons:
+			if err := p.dropAll(q, storeBase); err != nil {
+				close(done)
+				return err
+			}
+			close(done)
 		case <-tick.C:
 			if p.cur.messages > 0 && time.Since(p.started) >= p.cfg.FlushInterval {
-				if err := p.flush(storeCtx); err != nil {
+				if err := p.flush(p.epoch()); err != nil {
 					return err
 				}
 			}
 		}
 	}
+}
+
+// newStoreEpoch starts the context the next stores share.
+func (p *Pipeline) newStoreEpoch(base context.Context) {
+	ctx, cancel := context.WithCancelCause(base)
+	p.storeMu.Lock()
+	p.storeCtx, p.storeCancel = ctx, cancel
+	p.storeMu.Unlock()
+}
+
+func (p *Pipeline) epoch() context.Context {
+	p.storeMu.Lock()
+	defer p.storeMu.Unlock()
+	return p.storeCtx
+}
+
+// watchAbandon passes the rebalancer's requests to give up the batches on
+// to the pipeline loop, after cancelling the stores in flight: the loop may
+// be waiting for one (ClickHouse down).
+func (p *Pipeline) watchAbandon(ctx context.Context, r Rebalancer, to chan<- chan struct{}) {
+	for {
+		select {
+		case done := <-r.Abandon():
+			p.storeMu.Lock()
+			p.storeCancel(errAbandoned)
+			p.storeMu.Unlock()
+			select {
+			case to <- done:
+			case <-ctx.Done():
+				close(done)
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// dropAll gives up every batch held and what is queued: their partitions
+// went to another member, which reads them again from the last commit. The
+// partitions' states forget where they were, so that a partition given
+// back asks the sink for its high-water mark again.
+func (p *Pipeline) dropAll(q *fetchQueue, base context.Context) error {
+	if err := p.wait(); err != nil {
+		return err
+	}
+	dropped := p.cur.messages
+	p.cur.reset()
+	p.abandoned = false
+	msgs, _ := q.take(nil)
+	dropped += len(msgs)
+	clear(msgs)
+	for _, st := range p.commitParts {
+		st.commit = false
+	}
+	clear(p.commitParts)
+	p.commitParts = p.commitParts[:0]
+	for _, st := range p.parts {
+		st.next, st.seen, st.hwKnown = -1, -1, false
+	}
+	p.newStoreEpoch(base)
+	p.metrics.RebalanceDropped.Add(float64(dropped))
+	p.logger.Warn("rebalance: batches given up for the partitions' next owner", "messages", dropped)
+	return nil
 }
 
 // flush hands the current batch to a goroutine that stores and commits it,
@@ -292,7 +420,7 @@ func (p *Pipeline) flush(ctx context.Context) error {
 	if err := p.wait(); err != nil {
 		return err
 	}
-	if p.cur.messages == 0 {
+	if p.cur.messages == 0 || p.abandoned {
 		return nil
 	}
 	b := p.cur
@@ -319,6 +447,10 @@ func (p *Pipeline) wait() error {
 // finished takes the result of the batch that was in flight.
 func (p *Pipeline) finished(err error) error {
 	p.flushing = false
+	if errors.Is(err, errAbandoned) {
+		p.abandoned = true // the loop drops the rest when it takes the request
+		err = nil
+	}
 	if err != nil {
 		return err
 	}
@@ -329,13 +461,13 @@ func (p *Pipeline) finished(err error) error {
 
 // drain stores and commits the batch in flight and the pending one before
 // an exit, within timeout.
-func (p *Pipeline) drain(ctx context.Context, stop context.CancelFunc, timeout time.Duration) error {
+func (p *Pipeline) drain(stop context.CancelFunc, timeout time.Duration) error {
 	t := time.AfterFunc(timeout, stop)
 	defer t.Stop()
 	inFlight := p.flushing
 	err := p.wait()
 	if err == nil {
-		err = p.flush(ctx)
+		err = p.flush(p.epoch())
 	}
 	if err == nil {
 		err = p.wait()
@@ -413,8 +545,13 @@ func (p *Pipeline) handle(ctx context.Context, m *kafka.Message, now time.Time) 
 		p.commitParts = append(p.commitParts, st)
 	}
 	st.commitOffset = m.Offset
-	if m.Offset <= st.hw || m.Offset <= st.seen {
+	if m.Offset <= st.seen { // delivered again: this process holds it
 		p.metrics.ReplaySkipped.Inc()
+		return
+	}
+	if m.Offset <= st.hw { // stored by a writer that did not commit it
+		p.metrics.ReplaySkipped.Inc()
+		p.cur.replay(st.key, m.Offset)
 		return
 	}
 	st.seen = m.Offset
@@ -481,7 +618,12 @@ func (p *Pipeline) deadLetter(m *kafka.Message, reason, detail string) {
 // are accepted or ctx ends, then commits its offsets. It runs beside the
 // pipeline loop: it touches only b, the sink, the fetcher's commit and the
 // metrics.
-func (p *Pipeline) store(ctx context.Context, b *batch) error {
+func (p *Pipeline) store(ctx context.Context, b *batch) (err error) {
+	defer func() {
+		if err != nil && errors.Is(context.Cause(ctx), errAbandoned) {
+			err = errAbandoned
+		}
+	}()
 	start := time.Now()
 	if len(b.dead) > 0 {
 		if err := p.retry(ctx, func() error { return p.dlq.WriteMessages(ctx, b.dead...) }, func(error) { p.metrics.DLQErrors.Inc() }); err != nil {
@@ -514,6 +656,9 @@ func (p *Pipeline) store(ctx context.Context, b *batch) error {
 		p.metrics.BatchRows.Observe(float64(len(b.rows)))
 		p.metrics.FlushDuration.Observe(time.Since(start).Seconds())
 	}
+	if err := p.repairRollup(ctx, b); err != nil {
+		return err
+	}
 	cs := time.Now()
 	if err := p.fetcher.CommitMessages(ctx, b.commits...); err != nil {
 		// The rows are stored: after a rebalance or restart these messages
@@ -524,6 +669,35 @@ func (p *Pipeline) store(ctx context.Context, b *batch) error {
 		p.metrics.CommitDuration.Observe(time.Since(cs).Seconds())
 	}
 	p.metrics.LastProcessed.Set(float64(time.Now().Unix()))
+	return nil
+}
+
+// repairRollup checks the rollup of the messages b skipped as stored by a
+// writer that did not commit them: that writer may have been cut between
+// the events and the rollup (RollupRepairer). It runs between this
+// partition's inserts, as the repair needs.
+func (p *Pipeline) repairRollup(ctx context.Context, b *batch) error {
+	rr, ok := p.sink.(RollupRepairer)
+	if !ok {
+		return nil
+	}
+	for k, r := range b.replayed {
+		err := p.retry(ctx, func() error {
+			added, err := rr.RepairRollup(ctx, k.topic, int32(k.partition), r[0], r[1])
+			if added > 0 {
+				p.metrics.RollupRepaired.Add(float64(added))
+				p.logger.Warn("rollup repaired: a replayed batch was in events but not in the rollup (ClickHouse stopped mid-insert)",
+					"topic", k.topic, "partition", k.partition, "offsets", fmt.Sprintf("%d-%d", r[0], r[1]), "events_added", added)
+			}
+			return err
+		}, func(err error) {
+			p.metrics.FlushErrors.WithLabelValues(errorCategory(err)).Inc()
+		})
+		if err != nil {
+			return fmt.Errorf("repair rollup: %w", err)
+		}
+		delete(b.replayed, k)
+	}
 	return nil
 }
 
@@ -558,6 +732,7 @@ func (p *Pipeline) dropStored(ctx context.Context, b *batch) error {
 			kept = append(kept, r)
 		} else {
 			p.metrics.ReplaySkipped.Inc()
+			b.replay(k, r.Offset)
 		}
 	}
 	clear(b.rows[len(kept):])

@@ -52,7 +52,7 @@ type Service struct {
 	reg      *prometheus.Registry
 	metrics  *Metrics
 	pipeline *Pipeline
-	reader   *kafka.Reader
+	consumer *GroupConsumer
 	dlq      *kafka.Writer
 	ch       *ClickHouse
 	reloadMu sync.Mutex
@@ -130,12 +130,12 @@ func NewService(ctx context.Context, cfg ServiceConfig, logger *slog.Logger) (*S
 	} else {
 		logger.Warn("no clickhouse configured: running metrics-only, events are classified and counted but not stored")
 	}
-	s.reader, err = NewKafkaReader(cfg.Kafka, topics)
+	s.consumer, err = NewGroupConsumer(cfg.Kafka, topics, logger.With("component", "kafka"))
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	fetcher := retryingFetcher{s.reader, logger.With("component", "kafka")}
+	fetcher := s.consumer
 	if w := NewDLQWriter(cfg.Kafka); w != nil {
 		s.dlq = w
 		s.pipeline = NewPipeline(cfg.Pipeline, engine, fetcher, sink, TruncateDeadLetters(w), s.metrics, red, logger)
@@ -150,8 +150,8 @@ func (s *Service) Registry() *prometheus.Registry { return s.reg }
 
 // Close releases the connections.
 func (s *Service) Close() {
-	if s.reader != nil {
-		s.reader.Close()
+	if s.consumer != nil {
+		s.consumer.Close()
 	}
 	if s.dlq != nil {
 		s.dlq.Close()
@@ -273,7 +273,13 @@ func (s *Service) Run(ctx context.Context, reload <-chan struct{}) error {
 	s.logger.Info("listening", "address", ln.Addr().String())
 	errc := make(chan error, 3)
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() {
+		// The group outlives ctx: the pipeline's last commits at shutdown
+		// go through its generation. It ends when the pipeline is done.
+		defer wg.Done()
+		s.consumer.Run(context.WithoutCancel(ctx))
+	}()
 	go func() {
 		defer wg.Done()
 		if err := serveHTTP(ln, srv, s.cfg.WebConfigFile, s.logger); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -285,6 +291,7 @@ func (s *Service) Run(ctx context.Context, reload <-chan struct{}) error {
 		if err := s.pipeline.Run(ctx, s.cfg.ShutdownTimeout); err != nil {
 			errc <- err
 		}
+		s.consumer.Close() // leave the group now, not after a session timeout
 		cancel()
 	}()
 	go func() {
