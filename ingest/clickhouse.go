@@ -278,7 +278,7 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 		schema:  Schema{Database: cfg.Database, Cluster: cfg.Cluster, Features: features, TTL: cfg.TTL},
 		red:     red,
 	}
-	c.insert = "INSERT INTO " + c.schema.Table(EventsTable) + " (" + strings.Join(c.schema.eventColumnNames(), ", ") + ")"
+	c.insert = c.schema.insertEvents()
 	for _, col := range c.schema.eventColumns() {
 		c.lowCardinality = append(c.lowCardinality, strings.HasPrefix(col.typ, "LowCardinality("))
 	}
@@ -302,6 +302,54 @@ func (c *ClickHouse) Ping(ctx context.Context) error {
 
 // Close closes the connections.
 func (c *ClickHouse) Close() error { return c.conn.Close() }
+
+// The statements serve runs, apart from the migrations; TestClickHouseLeastPrivilegeOnCHDB
+// runs them as the README's least-privileged user.
+
+// insertEvents is the INSERT Write sends, before the rows.
+func (s Schema) insertEvents() string {
+	return "INSERT INTO " + s.Table(EventsTable) + " (" + strings.Join(s.eventColumnNames(), ", ") + ")"
+}
+
+// insertOffsets is the INSERT writeOffsets sends, before the rows.
+func (s Schema) insertOffsets() string {
+	return "INSERT INTO " + s.Table(OffsetsTable) + " (kafka_topic, kafka_partition, kafka_offset, updated)"
+}
+
+// insertClasses is the INSERT WriteCatalog sends, before the rows.
+func (s Schema) insertClasses() string {
+	return "INSERT INTO " + s.Table(ClassesTable) + " (" + classColumns + ")"
+}
+
+// highWaterQuery is highWater's query of table; its arguments are the topic
+// and the partition.
+func (s Schema) highWaterQuery(table string) string {
+	return "SELECT kafka_offset FROM " + s.Table(table) +
+		" WHERE kafka_topic = ? AND kafka_partition = ? ORDER BY kafka_offset DESC LIMIT 1"
+}
+
+// partitionsQuery is the query DropPartitionsOlderThan lists the partitions
+// of the data tables with, and its arguments.
+func (s Schema) partitionsQuery() (string, []any) {
+	parts := "system.parts"
+	if s.Cluster != "" {
+		parts = "cluster('" + s.Cluster + "', system.parts)"
+	}
+	tables := s.DataTables()
+	args := make([]any, 0, len(tables)+1)
+	args = append(args, s.Database)
+	for _, t := range tables {
+		args = append(args, strings.TrimPrefix(t, s.Database+"."))
+	}
+	return "SELECT DISTINCT table, partition_id FROM " + parts +
+		" WHERE database = ? AND active AND table IN (?, ?) ORDER BY table, partition_id", args
+}
+
+// dropPartition is the statement DropPartitionsOlderThan drops one partition
+// of table (unqualified) with.
+func (s Schema) dropPartition(table, id string) string {
+	return "ALTER TABLE " + s.Table(table) + s.onCluster() + " DROP PARTITION ID '" + id + "'"
+}
 
 func (s Schema) eventColumnNames() []string {
 	cols := s.eventColumns()
@@ -385,7 +433,7 @@ func (c *ClickHouse) writeOffsets(ctx context.Context, rows []Row, now time.Time
 			marks[k] = rows[i].Offset
 		}
 	}
-	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.schema.Table(OffsetsTable)+" (kafka_topic, kafka_partition, kafka_offset, updated)")
+	batch, err := c.conn.PrepareBatch(ctx, c.schema.insertOffsets())
 	if err != nil {
 		return fmt.Errorf("prepare offsets insert: %w", err)
 	}
@@ -636,8 +684,7 @@ func (c *ClickHouse) RecentHighWater(ctx context.Context, topic string, partitio
 
 func (c *ClickHouse) highWater(ctx context.Context, table, topic string, partition int32) (offset int64, ok bool, err error) {
 	// ORDER BY ... LIMIT 1 rather than max(): no row means none stored.
-	rows, err := c.conn.Query(ctx, "SELECT kafka_offset FROM "+c.schema.Table(table)+
-		" WHERE kafka_topic = ? AND kafka_partition = ? ORDER BY kafka_offset DESC LIMIT 1", topic, partition)
+	rows, err := c.conn.Query(ctx, c.schema.highWaterQuery(table), topic, partition)
 	if err != nil {
 		return 0, false, fmt.Errorf("query high water %s/%d: %w", topic, partition, err)
 	}
@@ -683,7 +730,7 @@ func classRow(cl *rules.Class, hash string, updated time.Time) []any {
 // A class a later catalog drops keeps its last row, so old events still join
 // to an explanation; catalog_hash tells which catalog wrote a row.
 func (c *ClickHouse) WriteCatalog(ctx context.Context, cat *rules.Catalog) error {
-	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.schema.Table(ClassesTable)+" ("+classColumns+")")
+	batch, err := c.conn.PrepareBatch(ctx, c.schema.insertClasses())
 	if err != nil {
 		return fmt.Errorf("prepare catalog insert: %w", err)
 	}
@@ -706,19 +753,8 @@ func (c *ClickHouse) WriteCatalog(ctx context.Context, cat *rules.Catalog) error
 // cluster mode) and drops them with ALTER TABLE ... DROP PARTITION ID, which
 // 18.16 and current servers both have.
 func (c *ClickHouse) DropPartitionsOlderThan(ctx context.Context, cutoff time.Time) ([]string, error) {
-	s := c.schema
-	parts := "system.parts"
-	if s.Cluster != "" {
-		parts = "cluster('" + s.Cluster + "', system.parts)"
-	}
-	tables := s.DataTables()
-	names := make([]any, 0, len(tables)+1)
-	names = append(names, s.Database)
-	for _, t := range tables {
-		names = append(names, strings.TrimPrefix(t, s.Database+"."))
-	}
-	rows, err := c.conn.Query(ctx, "SELECT DISTINCT table, partition_id FROM "+parts+
-		" WHERE database = ? AND active AND table IN (?, ?) ORDER BY table, partition_id", names...)
+	query, args := c.schema.partitionsQuery()
+	rows, err := c.conn.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list partitions: %w", err)
 	}
@@ -744,7 +780,7 @@ func (c *ClickHouse) DropPartitionsOlderThan(ctx context.Context, cutoff time.Ti
 	}
 	var dropped []string
 	for _, p := range old {
-		if err := c.conn.Exec(ctx, "ALTER TABLE "+s.Table(p.table)+s.onCluster()+" DROP PARTITION ID '"+p.id+"'"); err != nil {
+		if err := c.conn.Exec(ctx, c.schema.dropPartition(p.table, p.id)); err != nil {
 			return dropped, fmt.Errorf("drop partition %s of %s: %w", p.id, p.table, err)
 		}
 		dropped = append(dropped, p.table+"/"+p.id)

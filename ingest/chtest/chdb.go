@@ -27,22 +27,59 @@ type Answer struct {
 	Error string `json:"error"`
 }
 
+// Session is one chdb session. The sessions of one CHDBSessions call run one
+// after the other on the same data. chdb always runs queries as its user
+// "default": with Grants nil that user has chdb's usual privileges (every
+// one but access management); otherwise exactly Grants, GRANT statements
+// without a grantee ("GRANT SELECT ON db.*"), given to it in a users.xml as
+// ClickHouse reads them for users defined there (<grants><query>), and
+// checked by the engine's access control like any user's.
+type Session struct {
+	Grants []string `json:"grants"`
+	Steps  []Step   `json:"steps"`
+}
+
+// The embedded engine starts again with each session's connection string;
+// a config-file whose users_config names a users.xml gives "default" its
+// grants. chdb does not read access_control_improvements from that config
+// (select_from_system_db_requires_grant stays off) and cannot switch users
+// (EXECUTE AS needs allow_impersonate_user there; its queries always
+// authenticate as "default").
 const chdbScript = `
-import json, shutil, sys, tempfile
+import json, os, shutil, sys, tempfile
+from xml.sax.saxutils import escape
 from chdb import session
 req = json.load(sys.stdin)
 d = tempfile.mkdtemp()
-s = session.Session(d)
-out = {"version": s.query("SELECT version()", "TSV").bytes().decode().strip(), "steps": []}
-for st in req["steps"]:
-    r = {"name": st["name"]}
-    try:
-        r["tsv"] = s.query(st["sql"], "TSV").bytes().decode()
-    except Exception as e:
-        r["error"] = str(e)
-    out["steps"].append(r)
-s.close()
+conf = tempfile.mkdtemp()
+out = {"sessions": []}
+for i, se in enumerate(req["sessions"]):
+    path = d
+    if se["grants"] is not None:
+        users = os.path.join(conf, "users%d.xml" % i)
+        with open(users, "w") as f:
+            f.write("<clickhouse><profiles><default/></profiles><quotas><default/></quotas><users><default>"
+                "<password></password><networks><ip>::/0</ip></networks><profile>default</profile><quota>default</quota><grants>"
+                + "".join("<query>%s</query>" % escape(g) for g in se["grants"]) + "</grants></default></users></clickhouse>")
+        cfg = os.path.join(conf, "config%d.xml" % i)
+        with open(cfg, "w") as f:
+            f.write("<clickhouse><users_config>%s</users_config></clickhouse>" % escape(users))
+        path = d + "?config-file=" + cfg
+    s = session.Session(path)
+    if i == 0:
+        out["version"] = s.query("SELECT version()", "TSV").bytes().decode().strip()
+    answers = []
+    for st in se["steps"]:
+        r = {"name": st["name"]}
+        try:
+            r["tsv"] = s.query(st["sql"], "TSV").bytes().decode()
+        except Exception as e:
+            r["error"] = str(e)
+        answers.append(r)
+    s.close()
+    out["sessions"].append(answers)
 shutil.rmtree(d, ignore_errors=True)
+shutil.rmtree(conf, ignore_errors=True)
 json.dump(out, sys.stdout)
 `
 
@@ -62,8 +99,21 @@ func RequireCHDB(t testing.TB) {
 // engine's version and one answer per step.
 func CHDB(t testing.TB, steps []Step) (version string, answers []Answer) {
 	t.Helper()
+	version, all := CHDBSessions(t, []Session{{Steps: steps}})
+	return version, all[0]
+}
+
+// CHDBSessions runs the sessions in order on one fresh data directory and
+// returns the engine's version and, per session, one answer per step.
+func CHDBSessions(t testing.TB, sessions []Session) (version string, answers [][]Answer) {
+	t.Helper()
 	RequireCHDB(t)
-	req, err := json.Marshal(map[string]any{"steps": steps})
+	for i := range sessions {
+		if sessions[i].Steps == nil {
+			sessions[i].Steps = []Step{}
+		}
+	}
+	req, err := json.Marshal(map[string]any{"sessions": sessions})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,15 +126,20 @@ func CHDB(t testing.TB, steps []Step) (version string, answers []Answer) {
 		t.Fatalf("python3 chdb: %v\n%s", err, stderr.String())
 	}
 	var res struct {
-		Version string   `json:"version"`
-		Steps   []Answer `json:"steps"`
+		Version  string     `json:"version"`
+		Sessions [][]Answer `json:"sessions"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("chdb answer: %v\n%s", err, out)
 	}
-	if len(res.Steps) != len(steps) {
-		t.Fatalf("chdb answered %d steps, %d sent", len(res.Steps), len(steps))
+	if len(res.Sessions) != len(sessions) {
+		t.Fatalf("chdb answered %d sessions, %d sent", len(res.Sessions), len(sessions))
+	}
+	for i, se := range sessions {
+		if len(res.Sessions[i]) != len(se.Steps) {
+			t.Fatalf("chdb answered %d steps of session %d, %d sent", len(res.Sessions[i]), i+1, len(se.Steps))
+		}
 	}
 	t.Logf("chdb ClickHouse %s", res.Version)
-	return res.Version, res.Steps
+	return res.Version, res.Sessions
 }
