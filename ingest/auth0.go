@@ -130,7 +130,7 @@ func (d *Decoder) decodeAuth0Event(e *fastjson.Value) {
 	ev.Type = t
 	ev.Endpoint = endpoint
 	ev.GrantType = grant
-	ev.Time = parseTime(toString(bytesOf(date)))
+	ev.Time = parseTimeBytes(bytesOf(date))
 	ev.ClientID = d.sym(bytesOf(client))
 	ev.IP = toString(bytesOf(ip))
 	ev.UserID = toString(bytesOf(userID))

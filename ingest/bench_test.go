@@ -129,3 +129,28 @@ func BenchmarkCorrelation(b *testing.B) {
 		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	})
 }
+
+// BenchmarkRedactFailures: redacting the raw lines that the pipeline stores
+// (the failures and malformed lines of the generator's mix), CPU per line.
+func BenchmarkRedactFailures(b *testing.B) {
+	s, _ := NewStream(defaultEngine(b), FormatAuto, classify.DefaultTrackerConfig())
+	g := NewGenerator(1)
+	var raws []string
+	for i := 0; len(raws) < 4096; i++ {
+		for _, l := range splitLines(g.Append(nil)) {
+			s.Line(i, l, false, func(r *Record) {
+				if r.Event != nil && (r.Verdict.Outcome == classify.Failure || r.Verdict.Outcome == classify.Malformed) {
+					raws = append(raws, string(l[:min(len(l), MaxRawBytes)]))
+				}
+			})
+		}
+	}
+	red := NewRedactor([]byte("bench-key"))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		red.Redact(raws[i%len(raws)])
+	}
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+}

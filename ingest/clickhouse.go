@@ -642,13 +642,16 @@ func (x *boxes) appendColumn(col driver.BatchColumn, values []string) error {
 	if x.m == nil || len(x.m) > maxBoxes {
 		x.m = make(map[string]any, 1024)
 	}
-	var empty any = ""
-	last, lastBox := "", empty
+	// An empty string is appended as nil: the column gives it key 0, the
+	// default value ("") its dictionary starts with, without the two map
+	// lookups and the reflection of a boxed value. Most rows leave most of
+	// these columns empty.
+	last, lastBox := "", any(nil)
 	for _, v := range values {
 		var b any
 		switch {
 		case v == "":
-			b = empty
+			b = nil
 		case v == last:
 			b = lastBox
 		default:

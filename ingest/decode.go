@@ -361,6 +361,18 @@ func parseTime(s string) time.Time {
 	return time.Time{}
 }
 
+// parseTimeBytes is parseTime(toString(b)) without the copy for the common
+// forms: when b[4] is '-', parseTime tries parseRFC3339 first, which only
+// accepts ASCII.
+func parseTimeBytes(b []byte) time.Time {
+	if len(b) >= 19 && b[4] == '-' {
+		if t, ok := parseRFC3339(b); ok {
+			return t
+		}
+	}
+	return parseTime(toString(b))
+}
+
 // endpointOf maps a request path to an endpoint word.
 func endpointOf(path string) string {
 	if i := strings.IndexByte(path, '?'); i >= 0 {
@@ -407,7 +419,7 @@ func hostOnly(s string) string {
 // parseRFC3339 is a fast path for the forms most sources write:
 // 2006-01-02T15:04:05[.fraction]Z and 2006-01-02 15:04:05[,.]fraction (no
 // zone: UTC); anything else goes to time.Parse.
-func parseRFC3339(s string) (time.Time, bool) {
+func parseRFC3339[T string | []byte](s T) (time.Time, bool) {
 	end := len(s)
 	if end > 0 && s[end-1] == 'Z' {
 		end--

@@ -68,7 +68,7 @@ func (d *Decoder) decodeDexJSON(v *fastjson.Value, t *top) []classify.Event {
 		ev.Reason = dexMessageErr(raw, msg)
 	}
 	dexRefine(ev)
-	ev.Time = parseTime(toString(bytesOf(t.time)))
+	ev.Time = parseTimeBytes(bytesOf(t.time))
 	ev.TraceID = str(v, "request_id")
 	ev.UserID = firstStr(v, "username", "user_id")
 	return d.events

@@ -111,7 +111,7 @@ func (d *Decoder) hydraRequest(ev *classify.Event, t *top, req *hydraReq) {
 	} else if t.traceID != nil {
 		ev.TraceID = toString(bytesOf(t.traceID))
 	}
-	ev.Time = parseTime(toString(bytesOf(t.time)))
+	ev.Time = parseTimeBytes(bytesOf(t.time))
 	ev.ClientID = d.sym(bytesOf(t.clientID))
 }
 

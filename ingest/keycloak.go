@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"strings"
+	"time"
 
 	"github.com/valyala/fastjson"
 
@@ -279,7 +280,7 @@ func finishKeycloak(ev *classify.Event) {
 
 // consolePrefix splits `2024-05-14 09:12:01,124 WARN  [logger] (thread) msg`.
 type consolePrefix struct {
-	time                       string
+	time                       time.Time
 	level, logger, thread, msg []byte
 }
 
@@ -324,9 +325,10 @@ func splitConsole(line []byte) consolePrefix {
 		p.level = words[n-1]
 		switch {
 		case n >= 3:
-			p.time = string(words[n-3]) + " " + string(words[n-2])
+			var buf [48]byte
+			p.time = parseTimeBytes(append(append(append(buf[:0], words[n-3]...), ' '), words[n-2]...))
 		case n == 2:
-			p.time = string(words[0])
+			p.time = parseTimeBytes(words[0])
 		}
 	}
 	p.logger = line[lb+1 : rb]
@@ -344,7 +346,7 @@ func splitConsole(line []byte) consolePrefix {
 // decodeKeycloakText decodes a console line; ok is false when the line is
 // not a Keycloak line.
 func (d *Decoder) decodeKeycloakText(line []byte) ([]classify.Event, bool) {
-	if bytes.Contains(line, []byte(codeParserLogger)) || bytes.Contains(line, []byte("already used for userSession")) {
+	if indexBy(line, codeParserLogger, 10) >= 0 || indexBy(line, "already used for userSession", 21) >= 0 {
 		p := splitConsole(line)
 		return d.keycloakCodeParser(p.msg, d.sym(p.thread), p.time), true
 	}
@@ -356,13 +358,34 @@ func (d *Decoder) decodeKeycloakText(line []byte) ([]classify.Event, bool) {
 	return d.keycloakEventKV(line[i:], d.sym(p.thread), p.time), true
 }
 
+// indexBy is bytes.Index(s, sep) found by sep[k], a byte rarer in log
+// lines than sep's first ('a', 'r' and 't' are in most words).
+func indexBy(s []byte, sep string, k int) int {
+	c := sep[k]
+	for off := k; off < len(s); {
+		j := bytes.IndexByte(s[off:], c)
+		if j < 0 {
+			return -1
+		}
+		i := off + j - k
+		if i+len(sep) > len(s) {
+			return -1
+		}
+		if string(s[i:i+len(sep)]) == sep {
+			return i
+		}
+		off += j + 1
+	}
+	return -1
+}
+
 // keycloakEventStart finds `type=` of an event record that also has realmId.
 func keycloakEventStart(line []byte) int {
-	if !bytes.Contains(line, []byte("realmId=")) {
+	if indexBy(line, "realmId=", 5) < 0 {
 		return -1
 	}
 	for off := 0; ; {
-		i := bytes.Index(line[off:], []byte("type="))
+		i := indexBy(line[off:], "type=", 1)
 		if i < 0 {
 			return -1
 		}
@@ -374,7 +397,7 @@ func keycloakEventStart(line []byte) int {
 	}
 }
 
-func (d *Decoder) keycloakEventKV(rec []byte, thread, ts string) []classify.Event {
+func (d *Decoder) keycloakEventKV(rec []byte, thread string, ts time.Time) []classify.Event {
 	ev := d.next(rules.SourceKeycloak, classify.Ignored)
 	d.kc = kcIDs{}
 	if !parseKeycloakKV(rec, func(k, v []byte) { d.fillKeycloak(ev, k, v) }) {
@@ -386,7 +409,7 @@ func (d *Decoder) keycloakEventKV(rec []byte, thread, ts string) []classify.Even
 		return d.malformed(rules.SourceKeycloak, "keycloak event: no type")
 	}
 	ev.Thread = thread
-	ev.Time = parseTime(ts)
+	ev.Time = ts
 	finishKeycloak(ev)
 	d.keycloakKeys(ev)
 	if ev.Outcome == classify.Ignored {
@@ -396,7 +419,7 @@ func (d *Decoder) keycloakEventKV(rec []byte, thread, ts string) []classify.Even
 }
 
 // keycloakCodeParser turns an OAuth2CodeParser warning into a context event.
-func (d *Decoder) keycloakCodeParser(msg []byte, thread, ts string) []classify.Event {
+func (d *Decoder) keycloakCodeParser(msg []byte, thread string, ts time.Time) []classify.Event {
 	var hint, session string
 	switch {
 	case bytes.Contains(msg, []byte("already used for userSession")):
@@ -411,7 +434,7 @@ func (d *Decoder) keycloakCodeParser(msg []byte, thread, ts string) []classify.E
 	ev.Hint = hint
 	ev.SessionID = session
 	ev.Thread = thread
-	ev.Time = parseTime(ts)
+	ev.Time = ts
 	return d.events
 }
 
@@ -450,7 +473,7 @@ func (d *Decoder) decodeKeycloakJSONLog(v *fastjson.Value) []classify.Event {
 	logger := jsonLogger(v)
 	msg := v.GetStringBytes("message")
 	thread := firstStr(v, "threadName", "process.thread.name")
-	ts := firstStr(v, "timestamp", "@timestamp")
+	ts := parseTime(firstStr(v, "timestamp", "@timestamp"))
 	if bytes.Contains(logger, []byte(codeParserLogger)) {
 		return d.keycloakCodeParser(msg, thread, ts)
 	}

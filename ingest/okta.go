@@ -140,7 +140,7 @@ func (d *Decoder) decodeOktaEvent(e *fastjson.Value) {
 	ev := d.next(rules.SourceOkta, kind)
 	ev.Type = et
 	ev.Endpoint = endpoint
-	ev.Time = parseTime(toString(bytesOf(published)))
+	ev.Time = parseTimeBytes(bytesOf(published))
 	if kind == classify.Failure {
 		ev.Reason = d.sym(reason)
 		// a reason code (invalid_refresh_token, INVALID_CREDENTIALS) is

@@ -44,7 +44,7 @@ func (d *Decoder) decodeZitadelJSON(v *fastjson.Value, t *top) []classify.Event 
 	if !isObject(t.oidcError) {
 		ev := d.next(rules.SourceZitadel, classify.Context)
 		ev.Status = num(v, "status_code")
-		ev.Time = parseTime(toString(bytesOf(t.time)))
+		ev.Time = parseTimeBytes(bytesOf(t.time))
 		return d.events
 	}
 	e := t.oidcError
@@ -54,7 +54,7 @@ func (d *Decoder) decodeZitadelJSON(v *fastjson.Value, t *top) []classify.Event 
 	ev.Debug = str(e, "parent")
 	ev.Status = num(v, "status_code")
 	ev.Endpoint = zitadelEndpoint(msg)
-	ev.Time = parseTime(toString(bytesOf(t.time)))
+	ev.Time = parseTimeBytes(bytesOf(t.time))
 	if ar := v.Get("auth_request"); isObject(ar) {
 		ev.ClientID = d.symAt(ar, "client_id")
 		ev.RedirectURI = str(ar, "redirect_uri")
