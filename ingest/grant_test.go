@@ -217,16 +217,15 @@ func TestClickHouseLeastPrivilegeOnCHDB(t *testing.T) {
 		}
 		return out
 	}
-	// The statements of a rollup repair (RepairRollup, being added): plain
-	// SELECTs of events FINAL and events_1m, and an INSERT into events_1m.
+	// The statements of a rollup repair (RepairRollup): its two check
+	// queries and an INSERT of a missing count into events_1m.
+	checkExact, checkRolled := schema.rollupCheck(testTopic, 0, at.Add(-time.Hour), at.Add(time.Hour))
 	rollupRepair := []grantStep{
-		ok("rollup repair: count events FINAL", "SELECT toStartOfMinute(toDateTime(time)) AS m, "+rollupKey+", count() FROM "+
-			schema.Table(EventsTable)+" FINAL WHERE kafka_topic = '"+testTopic+"' AND kafka_partition = 0 GROUP BY m, "+rollupKey),
-		ok("rollup repair: read the rollup", "SELECT minute, "+rollupKey+", sum(events) FROM "+schema.Table(RollupTable)+
-			" GROUP BY minute, "+rollupKey),
-		ok("rollup repair: insert into the rollup", "INSERT INTO "+schema.Table(RollupTable)+" (minute, "+rollupKey+", events) "+
-			"SELECT toStartOfMinute(toDateTime(time)), "+rollupKey+", count() FROM "+schema.Table(EventsTable)+
-			" FINAL WHERE kafka_offset = 100 GROUP BY "+rollupKey+", toStartOfMinute(toDateTime(time))"),
+		ok("rollup repair: count events FINAL", checkExact),
+		ok("rollup repair: read the rollup", checkRolled),
+		ok("rollup repair: insert into the rollup", "INSERT INTO "+schema.Table(RollupTable)+" (minute, "+partitionedRollupKey+", events) "+
+			"SELECT toStartOfMinute(toDateTime(time)), "+partitionedRollupKey+", count() FROM "+schema.Table(EventsTable)+
+			" FINAL WHERE kafka_offset = 100 GROUP BY "+partitionedRollupKey+", toStartOfMinute(toDateTime(time))"),
 		want("the rollup holds the repaired count", rollupSum, strconv.Itoa(mustAtoi(t, stored(rowsA))+1)+"\n"),
 	}
 	partsSQL, partsArgs := schema.partitionsQuery()
@@ -305,7 +304,11 @@ func TestClickHouseLeastPrivilegeOnCHDB(t *testing.T) {
 		},
 		batch(rowsA),
 		[]grantStep{want("the view it created filled events_1m", rollupSum, stored(rowsA))},
-		forbidden[:1],
+		// --migrate may create and drop in authsift (migration 5 replaces
+		// the rollup); the rest stays refused.
+		slices.DeleteFunc(slices.Clone(forbidden), func(st grantStep) bool {
+			return strings.HasPrefix(st.name, "DROP ") || st.name == "CREATE TABLE"
+		}),
 	)}
 
 	sessions := []grantSession{admin, serveRetention, serve, dropAll, serveMigrate}
