@@ -192,6 +192,27 @@ func connect(t *testing.T, cfg ClickHouseConfig) error {
 	return ch.Ping(t.Context())
 }
 
+// applyMigrations bootstraps ch's schema and applies ms as an older
+// authsift would have.
+func applyMigrations(t *testing.T, ch *ClickHouse, ms []Migration) {
+	t.Helper()
+	for _, st := range ch.schema.Bootstrap() {
+		if err := ch.conn.Exec(t.Context(), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range ms {
+		for _, st := range m.Statements {
+			if err := ch.conn.Exec(t.Context(), st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ch.recordMigration(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // replayed is rows inserted again later, as after a crash before the commit.
 func replayed(rows []Row) []Row {
 	out := slices.Clone(rows)
@@ -257,20 +278,7 @@ func TestClickHouse(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ch.Close()
-		for _, st := range ch.schema.Bootstrap() {
-			if err := ch.conn.Exec(t.Context(), st); err != nil {
-				t.Fatal(err)
-			}
-		}
-		first := ch.schema.Migrations()[0]
-		for _, st := range first.Statements {
-			if err := ch.conn.Exec(t.Context(), st); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := ch.recordMigration(t.Context(), first); err != nil {
-			t.Fatal(err)
-		}
+		applyMigrations(t, ch, ch.schema.Migrations()[:1])
 		applied, err := ch.Migrate(t.Context())
 		if err != nil {
 			t.Fatal(err)
@@ -291,21 +299,7 @@ func TestClickHouse(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ch.Close()
-		for _, st := range ch.schema.Bootstrap() {
-			if err := ch.conn.Exec(t.Context(), st); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, m := range ch.schema.Migrations()[:4] { // what an older authsift created
-			for _, st := range m.Statements {
-				if err := ch.conn.Exec(t.Context(), st); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := ch.recordMigration(t.Context(), m); err != nil {
-				t.Fatal(err)
-			}
-		}
+		applyMigrations(t, ch, ch.schema.Migrations()[:4]) // what an older authsift created
 		e := &chEnv{srv: srv, ch: ch, red: red, db: "upgrade5"}
 		rows := sampleRows(t, engine, red, at, 100)
 		e.write(t, rows)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Redactor replaces secrets (authorization codes, tokens, client secrets,
@@ -287,24 +288,9 @@ func (r *Redactor) Redact(s string) string {
 	return b.String()
 }
 
-// indexByString is indexBy for a string.
+// indexByString is indexBy for a string (read in place, not copied).
 func indexByString(s, sep string, k int) int {
-	c := sep[k]
-	for off := k; off < len(s); {
-		j := strings.IndexByte(s[off:], c)
-		if j < 0 {
-			return -1
-		}
-		i := off + j - k
-		if i+len(sep) > len(s) {
-			return -1
-		}
-		if s[i:i+len(sep)] == sep {
-			return i
-		}
-		off += j + 1
-	}
-	return -1
+	return indexBy(unsafe.Slice(unsafe.StringData(s), len(s)), sep, k)
 }
 
 // hasScheme says whether s holds "Bearer " or "bearer ", and "Basic " or
