@@ -183,6 +183,10 @@ func TestBenchE2E(t *testing.T) {
 	for p := range next {
 		next[p] = endOffset(t, brokers, p)
 	}
+	merges, _ := srv.Query(context.Background(), "SELECT count() FROM system.merges")
+	parts, _ := srv.Query(context.Background(), "SELECT count() FROM system.parts WHERE active AND database = 'bench'")
+	chPid := serverPid(srv.Dir)
+	cpu2, chCPU2 := procCPU(t, cmd.Process.Pid), procCPU(t, chPid)
 	const duration, tick = 20 * time.Second, 50 * time.Millisecond
 	perTick := int(rate * tick.Seconds())
 	phase := time.Now()
@@ -213,6 +217,9 @@ func TestBenchE2E(t *testing.T) {
 		}
 	}
 	produced := time.Since(phase)
+	t.Logf("phase 2: at its start clickhouse ran %s merges over %s active parts; during it the service used %.0f%% of a core, clickhouse %.0f%%",
+		strings.TrimSpace(merges), strings.TrimSpace(parts),
+		100*(procCPU(t, cmd.Process.Pid)-cpu2).Seconds()/produced.Seconds(), 100*(procCPU(t, chPid)-chCPU2).Seconds()/produced.Seconds())
 	time.Sleep(5 * time.Second) // let the tail be stored; the poller keeps observing
 	close(stop)
 	<-polled
@@ -348,6 +355,18 @@ func procCPU(t *testing.T, pid int) time.Duration {
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+}
+
+// serverPid finds the ClickHouse server whose command line names dir.
+func serverPid(dir string) int {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if data, err := os.ReadFile(p); err == nil && strings.Contains(string(data), dir) {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+			return pid
+		}
+	}
+	return os.Getpid() // not found: the test process stands in, and says so by its share
 }
 
 // procHWM is the peak resident set of a process in KiB.

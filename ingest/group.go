@@ -56,7 +56,7 @@ type GroupConsumer struct {
 // groupPartition is a partition of the current or the ending generation.
 type groupPartition struct {
 	gen       *kafka.Generation
-	delivered int64 // highest offset FetchMessage returned, -1 none
+	delivered int64 // highest offset Take returned, -1 none
 	committed int64 // highest offset committed, -1 none
 }
 
@@ -232,35 +232,33 @@ func (c *GroupConsumer) push(ctx context.Context, m kafka.Message) bool {
 	return true
 }
 
-// FetchMessage returns the next queued message, waiting for one until ctx
-// ends.
-func (c *GroupConsumer) FetchMessage(ctx context.Context) (kafka.Message, error) {
-	for {
-		c.mu.Lock()
-		if len(c.msgs) > 0 {
-			m := c.msgs[0]
-			c.msgs[0] = kafka.Message{}
-			c.msgs = c.msgs[1:]
-			if len(c.msgs) == 0 {
-				c.msgs = c.msgs[:0:0] // let the backing array go once drained
-			}
-			if p := c.parts[partitionKey{m.Topic, m.Partition}]; p != nil {
-				p.delivered = max(p.delivered, m.Offset)
-			}
-			if len(c.msgs) == c.queueCap-1 {
-				close(c.space)
-				c.space = make(chan struct{})
-			}
-			c.mu.Unlock()
-			return m, nil
+// Ready gives a token when messages were queued.
+func (c *GroupConsumer) Ready() <-chan struct{} { return c.ready }
+
+// Take returns the queued messages and keeps buf, emptied, as the queue:
+// one lock for the slice, and a map lookup per run of one partition.
+func (c *GroupConsumer) Take(buf []kafka.Message) []kafka.Message {
+	clear(buf)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	msgs := c.msgs
+	c.msgs = buf[:0]
+	var last *groupPartition
+	for i := range msgs {
+		m := &msgs[i]
+		if i == 0 || m.Partition != msgs[i-1].Partition || m.Topic != msgs[i-1].Topic {
+			last = c.parts[partitionKey{m.Topic, m.Partition}]
 		}
-		c.mu.Unlock()
-		select {
-		case <-c.ready:
-		case <-ctx.Done():
-			return kafka.Message{}, ctx.Err()
+		if last != nil {
+			last.delivered = max(last.delivered, m.Offset)
 		}
 	}
+	if len(msgs) >= c.queueCap {
+		// Readers may be waiting for space.
+		close(c.space)
+		c.space = make(chan struct{})
+	}
+	return msgs
 }
 
 // CommitMessages commits each message's offset (the next one to read) with

@@ -20,10 +20,15 @@ import (
 	"github.com/authsift/authsift/classify"
 )
 
-// Fetcher is the Kafka consumer the pipeline reads (kafka-go's *kafka.Reader
-// in a consumer group).
+// Fetcher is the Kafka consumer the pipeline reads (GroupConsumer). It
+// hands out what it fetched in slices: one lock and one wake-up per slice,
+// not per message.
 type Fetcher interface {
-	FetchMessage(ctx context.Context) (kafka.Message, error)
+	// Ready gives a token when messages may be waiting.
+	Ready() <-chan struct{}
+	// Take returns the messages waiting (possibly none) and keeps buf,
+	// emptied, for the next ones.
+	Take(buf []kafka.Message) []kafka.Message
 	CommitMessages(ctx context.Context, msgs ...kafka.Message) error
 }
 
@@ -208,70 +213,6 @@ func (p *Pipeline) SetEngine(e *classify.Engine) { p.engine.Store(e) }
 // Engine returns the live engine.
 func (p *Pipeline) Engine() *classify.Engine { return p.engine.Load() }
 
-// fetchQueue hands fetched messages from the fetching goroutine to the
-// pipeline in slices: one lock per message and one wake-up per slice instead
-// of a channel operation per message.
-type fetchQueue struct {
-	mu    sync.Mutex
-	msgs  []kafka.Message
-	err   error
-	ready chan struct{} // a token when msgs or err is new
-	taken chan struct{} // a token when the pipeline took msgs
-}
-
-// maxQueued bounds the messages waiting in a fetchQueue; kafka-go's reader
-// holds more in its own queue (QueueCapacity).
-const maxQueued = 1024
-
-func newFetchQueue() *fetchQueue {
-	return &fetchQueue{ready: make(chan struct{}, 1), taken: make(chan struct{}, 1)}
-}
-
-// fill fetches until ctx ends or a fetch fails, waiting while the queue is
-// full.
-func (q *fetchQueue) fill(ctx context.Context, f Fetcher) {
-	for {
-		m, err := f.FetchMessage(ctx)
-		q.mu.Lock()
-		if err != nil {
-			q.err = err
-		} else {
-			q.msgs = append(q.msgs, m)
-		}
-		full := len(q.msgs) >= maxQueued
-		q.mu.Unlock()
-		select {
-		case q.ready <- struct{}{}:
-		default:
-		}
-		if err != nil {
-			return
-		}
-		if full {
-			select {
-			case <-q.taken:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}
-}
-
-// take swaps the queued messages for buf (emptied) and returns them, with
-// the fetch error if there was one.
-func (q *fetchQueue) take(buf []kafka.Message) ([]kafka.Message, error) {
-	clear(buf)
-	q.mu.Lock()
-	msgs, err := q.msgs, q.err
-	q.msgs = buf[:0]
-	q.mu.Unlock()
-	select {
-	case q.taken <- struct{}{}:
-	default:
-	}
-	return msgs, err
-}
-
 // Run consumes until ctx is done, then stores and commits what it holds
 // within shutdown (a fresh deadline) and returns. A batch is stored while
 // the next one is decoded; at most two are held.
@@ -283,8 +224,6 @@ func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 	storeBase, stopStore := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopStore()
 	p.newStoreEpoch(storeBase)
-	q := newFetchQueue()
-	go q.fill(fetchCtx, p.fetcher)
 	var revoked <-chan struct{}
 	abandons := make(chan chan struct{})
 	if r, ok := p.fetcher.(Rebalancer); ok {
@@ -294,9 +233,10 @@ func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 	tick := time.NewTicker(p.cfg.FlushInterval / 4)
 	defer tick.Stop()
 	var buf []kafka.Message
-	// take handles what the fetching goroutine queued.
+	// take handles what the fetcher queued.
 	take := func() error {
-		msgs, err := q.take(buf)
+		msgs := p.fetcher.Take(buf)
+		buf = msgs
 		now := time.Now().UTC()
 		for i := range msgs {
 			p.handle(ctx, &msgs[i], now)
@@ -306,8 +246,7 @@ func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 				}
 			}
 		}
-		buf = msgs
-		return err
+		return nil
 	}
 	for {
 		select {
@@ -317,24 +256,21 @@ func (p *Pipeline) Run(ctx context.Context, shutdown time.Duration) error {
 			if err := p.finished(err); err != nil {
 				return err
 			}
-		case <-q.ready:
+		case <-p.fetcher.Ready():
 			if err := take(); err != nil {
-				if ctx.Err() != nil {
-					return p.drain(stopStore, shutdown)
-				}
-				return fmt.Errorf("fetch message: %w", err)
+				return err
 			}
 		case <-revoked:
 			// A rebalance waits for this: store and commit everything
 			// taken so far, now.
-			if err := take(); err != nil && ctx.Err() == nil {
-				return fmt.Errorf("fetch message: %w", err)
+			if err := take(); err != nil {
+				return err
 			}
 			if err := p.flush(p.epoch()); err != nil {
 				return err
 			}
 		case done := <-abandons:
-			if err := p.dropAll(q, storeBase); err != nil {
+			if err := p.dropAll(storeBase); err != nil {
 				close(done)
 				return err
 			}
@@ -389,14 +325,14 @@ func (p *Pipeline) watchAbandon(ctx context.Context, r Rebalancer, to chan<- cha
 // went to another member, which reads them again from the last commit. The
 // partitions' states forget where they were, so that a partition given
 // back asks the sink for its high-water mark again.
-func (p *Pipeline) dropAll(q *fetchQueue, base context.Context) error {
+func (p *Pipeline) dropAll(base context.Context) error {
 	if err := p.wait(); err != nil {
 		return err
 	}
 	dropped := p.cur.messages
 	p.cur.reset()
 	p.abandoned = false
-	msgs, _ := q.take(nil)
+	msgs := p.fetcher.Take(nil)
 	dropped += len(msgs)
 	clear(msgs)
 	for _, st := range p.commitParts {
