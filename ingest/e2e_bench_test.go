@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,7 +187,7 @@ func TestBenchE2E(t *testing.T) {
 	merges, _ := srv.Query(context.Background(), "SELECT count() FROM system.merges")
 	parts, _ := srv.Query(context.Background(), "SELECT count() FROM system.parts WHERE active AND database = 'bench'")
 	chPid := serverPid(srv.Dir)
-	cpu2, chCPU2 := procCPU(t, cmd.Process.Pid), procCPU(t, chPid)
+	cpu2, chCPU2, testCPU2 := procCPU(t, cmd.Process.Pid), procCPU(t, chPid), procCPU(t, os.Getpid())
 	const duration, tick = 20 * time.Second, 50 * time.Millisecond
 	perTick := int(rate * tick.Seconds())
 	phase := time.Now()
@@ -217,16 +218,22 @@ func TestBenchE2E(t *testing.T) {
 		}
 	}
 	produced := time.Since(phase)
-	t.Logf("phase 2: at its start clickhouse ran %s merges over %s active parts; during it the service used %.0f%% of a core, clickhouse %.0f%%",
-		strings.TrimSpace(merges), strings.TrimSpace(parts),
-		100*(procCPU(t, cmd.Process.Pid)-cpu2).Seconds()/produced.Seconds(), 100*(procCPU(t, chPid)-chCPU2).Seconds()/produced.Seconds())
+	share := func(pid int, before time.Duration) float64 {
+		return 100 * (procCPU(t, pid) - before).Seconds() / produced.Seconds()
+	}
+	t.Logf("phase 2: at its start clickhouse ran %s merges over %s active parts; during it the service used %.0f%% of a core, clickhouse %.0f%%, this test (producer and kfake) %.0f%%",
+		strings.TrimSpace(merges), strings.TrimSpace(parts), share(cmd.Process.Pid, cpu2), share(chPid, chCPU2), share(os.Getpid(), testCPU2))
 	time.Sleep(5 * time.Second) // let the tail be stored; the poller keeps observing
 	close(stop)
 	<-polled
 	var lat []time.Duration
+	var slowest mark
 	for _, m := range marks {
 		for _, o := range obs {
 			if o.at.After(m.at) && o.stored[m.partition] >= m.offset {
+				if d := o.at.Sub(m.at); len(lat) == 0 || d > slices.Max(lat) {
+					slowest = m
+				}
 				lat = append(lat, o.at.Sub(m.at))
 				break
 			}
@@ -239,7 +246,8 @@ func TestBenchE2E(t *testing.T) {
 	q := func(f float64) time.Duration { return lat[int(f*float64(len(lat)-1))].Round(time.Millisecond) }
 	t.Logf("phase 2: %.0f messages/s for %s, %d of %d batches observed (the last batch of a partition may end in lines that store nothing)",
 		rate, produced.Round(time.Second), len(lat), len(marks))
-	t.Logf("RESULT latency_p50=%s latency_p99=%s latency_max=%s rate=%.0f/s", q(0.5), q(0.99), lat[len(lat)-1].Round(time.Millisecond), rate)
+	t.Logf("RESULT latency_p50=%s latency_p99=%s latency_max=%s rate=%.0f/s (the slowest batch was produced %s into the phase)",
+		q(0.5), q(0.99), lat[len(lat)-1].Round(time.Millisecond), rate, slowest.at.Sub(phase).Round(100*time.Millisecond))
 	t.Logf("RESULT peak_rss_mib_after_phase2=%.1f", float64(procHWM(t, cmd.Process.Pid))/1024)
 	m := scrape(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
 	t.Logf("RESULT flushes=%.0f mean_flush=%.0fms mean_batch_rows=%.0f mean_commit=%.0fms (whole run)", m["authsift_flush_duration_seconds_count"],
