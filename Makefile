@@ -54,7 +54,7 @@ bench-file: build ## `authsift classify` throughput and peak RSS on generated 25
 
 bench-e2e: build ## the service as its own process: kfake -> authsift serve -> real ClickHouse; throughput, p99 to queryable, peak RSS
 	AUTHSIFT_BENCH_E2E=1 AUTHSIFT_BIN=$(CURDIR)/$(BIN) AUTHSIFT_BENCH_PROFILE=$(AUTHSIFT_BENCH_PROFILE) AUTHSIFT_BENCH_ARGS="$(AUTHSIFT_BENCH_ARGS)" AUTHSIFT_BENCH_RATE=$(AUTHSIFT_BENCH_RATE) AUTHSIFT_BENCH_LINES=$${AUTHSIFT_BENCH_LINES:-1000000} \
-	  $(GO) test -count=1 -run TestBenchE2E -v -timeout 30m ./ingest | grep -E 'RESULT|phase|pre-filled|profile|serve flags|^(ok|FAIL|---)'
+	  $(GO) test -count=1 -run TestBenchE2E -v -timeout 30m ./ingest | grep -E 'RESULT|phase|pre-filled|profile|serve (flags|log)|^(ok|FAIL|---)'
 
 bench-load: build ## sustained load on real Kafka + ClickHouse for minutes: flat memory, bounded lag, exact storage (AUTHSIFT_LOAD_RATE, AUTHSIFT_LOAD_DURATION)
 	AUTHSIFT_BENCH_LOAD=1 AUTHSIFT_TEST_KAFKA=required AUTHSIFT_BIN=$(CURDIR)/$(BIN) \

@@ -248,6 +248,10 @@ func TestBenchE2E(t *testing.T) {
 		rate, produced.Round(time.Second), len(lat), len(marks))
 	t.Logf("RESULT latency_p50=%s latency_p99=%s latency_max=%s rate=%.0f/s (the slowest batch was produced %s into the phase)",
 		q(0.5), q(0.99), lat[len(lat)-1].Round(time.Millisecond), rate, slowest.at.Sub(phase).Round(100*time.Millisecond))
+	if data, err := os.ReadFile(logPath); err == nil {
+		t.Logf("serve log: %d warnings of kafka-go's partition readers (timed-out fetches, lost connections: each stops a partition's fetching for a backoff)",
+			strings.Count(string(data), `msg="kafka reader: `))
+	}
 	t.Logf("RESULT peak_rss_mib_after_phase2=%.1f", float64(procHWM(t, cmd.Process.Pid))/1024)
 	m := scrape(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
 	t.Logf("RESULT flushes=%.0f mean_flush=%.0fms mean_batch_rows=%.0f mean_commit=%.0fms (whole run)", m["authsift_flush_duration_seconds_count"],

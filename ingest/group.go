@@ -65,8 +65,17 @@ type groupPartition struct {
 // a second) fits inside the session timeout.
 const (
 	groupSessionTimeout = 10 * time.Second
-	groupRevokeTimeout  = 8 * time.Second
-	groupQueued         = 4096 // messages between the partition readers and the pipeline
+	groupRevokeTimeout  = 7 * time.Second // + groupMaxWait for the readers to stop: under the session timeout
+	groupQueued         = 4096            // messages between the partition readers and the pipeline
+	// groupMaxWait is the partition readers' fetch wait. kafka-go gives the
+	// broker this wait minus a margin for the round trip and drops the
+	// connection (then reconnects after a backoff) when the answer is not
+	// read within the whole wait. The margin is a quarter of waits under a
+	// second and a full second above: 250 ms left a broker 62 ms, and a
+	// loaded two-core machine missed it every few seconds, so fetching
+	// stopped for 0.6-1 s at a time; 1.5 s leaves it a second (the broker
+	// waits 0.5 s when the partition is idle; data is answered at once).
+	groupMaxWait = 1500 * time.Millisecond
 )
 
 // NewGroupConsumer joins cfg.Group for topics. Close leaves the group.
@@ -75,7 +84,7 @@ func NewGroupConsumer(cfg KafkaConfig, topics []string, logger *slog.Logger) (*G
 		cfg.MaxBytes = 16 << 20
 	}
 	if cfg.MaxWait <= 0 {
-		cfg.MaxWait = 250 * time.Millisecond
+		cfg.MaxWait = groupMaxWait
 	}
 	g, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:                cfg.Group,
@@ -181,6 +190,12 @@ func (c *GroupConsumer) read(ctx, gctx context.Context, k partitionKey, offset i
 		MaxWait:       c.cfg.MaxWait,
 		QueueCapacity: queued,
 		Dialer:        c.cfg.dialer(),
+		// kafka-go retries what goes wrong inside a reader (a timed-out
+		// fetch, a lost connection) on its own; say so, or a stall has no
+		// trace.
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			c.logger.Warn("kafka reader: "+fmt.Sprintf(msg, args...), "topic", k.topic, "partition", k.partition)
+		}),
 	})
 	defer r.Close()
 	if offset < 0 {
