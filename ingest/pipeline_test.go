@@ -121,7 +121,7 @@ func (h *harness) produce(topic string, lines [][]byte) {
 // reader joins group as the service does.
 func (h *harness) reader(group string, topics ...string) *GroupConsumer {
 	h.t.Helper()
-	c, err := NewGroupConsumer(KafkaConfig{Brokers: h.brokers, Group: group, MaxWait: 50 * time.Millisecond}, topics,
+	c, err := NewGroupConsumer(KafkaConfig{Brokers: h.brokers, Group: group}, topics,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		h.t.Fatal(err)
