@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -187,7 +186,11 @@ func TestBenchE2E(t *testing.T) {
 	merges, _ := srv.Query(context.Background(), "SELECT count() FROM system.merges")
 	parts, _ := srv.Query(context.Background(), "SELECT count() FROM system.parts WHERE active AND database = 'bench'")
 	chPid := serverPid(srv.Dir)
-	cpu2, chCPU2, testCPU2 := procCPU(t, cmd.Process.Pid), procCPU(t, chPid), procCPU(t, os.Getpid())
+	cpu2, testCPU2 := procCPU(t, cmd.Process.Pid), procCPU(t, os.Getpid())
+	var chCPU2 time.Duration
+	if chPid != 0 {
+		chCPU2 = procCPU(t, chPid)
+	}
 	const duration, tick = 20 * time.Second, 50 * time.Millisecond
 	perTick := int(rate * tick.Seconds())
 	phase := time.Now()
@@ -218,21 +221,25 @@ func TestBenchE2E(t *testing.T) {
 		}
 	}
 	produced := time.Since(phase)
-	share := func(pid int, before time.Duration) float64 {
-		return 100 * (procCPU(t, pid) - before).Seconds() / produced.Seconds()
+	share := func(pid int, before time.Duration) string {
+		if pid == 0 {
+			return "an unknown share" // the server's process was not found
+		}
+		return fmt.Sprintf("%.0f%%", 100*(procCPU(t, pid)-before).Seconds()/produced.Seconds())
 	}
-	t.Logf("phase 2: at its start clickhouse ran %s merges over %s active parts; during it the service used %.0f%% of a core, clickhouse %.0f%%, this test (producer and kfake) %.0f%%",
+	t.Logf("phase 2: at its start clickhouse ran %s merges over %s active parts; during it the service used %s of a core, clickhouse %s, this test (producer and kfake) %s",
 		strings.TrimSpace(merges), strings.TrimSpace(parts), share(cmd.Process.Pid, cpu2), share(chPid, chCPU2), share(os.Getpid(), testCPU2))
 	time.Sleep(5 * time.Second) // let the tail be stored; the poller keeps observing
 	close(stop)
 	<-polled
 	var lat []time.Duration
 	var slowest mark
+	var slowestLat time.Duration
 	for _, m := range marks {
 		for _, o := range obs {
 			if o.at.After(m.at) && o.stored[m.partition] >= m.offset {
-				if d := o.at.Sub(m.at); len(lat) == 0 || d > slices.Max(lat) {
-					slowest = m
+				if d := o.at.Sub(m.at); d > slowestLat {
+					slowest, slowestLat = m, d
 				}
 				lat = append(lat, o.at.Sub(m.at))
 				break
@@ -369,7 +376,8 @@ func procCPU(t *testing.T, pid int) time.Duration {
 	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
 }
 
-// serverPid finds the ClickHouse server whose command line names dir.
+// serverPid finds the ClickHouse server whose command line names dir (0:
+// none).
 func serverPid(dir string) int {
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
@@ -378,7 +386,7 @@ func serverPid(dir string) int {
 			return pid
 		}
 	}
-	return os.Getpid() // not found: the test process stands in, and says so by its share
+	return 0
 }
 
 // procHWM is the peak resident set of a process in KiB.

@@ -67,6 +67,7 @@ const (
 	groupSessionTimeout = 10 * time.Second
 	groupRevokeTimeout  = 7 * time.Second // + groupMaxWait for the readers to stop: under the session timeout
 	groupQueued         = 4096            // messages between the partition readers and the pipeline
+	groupReadersQueued  = 2000            // messages in kafka-go's partition readers, together (at least 100 each)
 	// groupMaxWait is the partition readers' fetch wait. kafka-go gives the
 	// broker this wait minus a margin for the round trip and drops the
 	// connection (then reconnects after a backoff) when the answer is not
@@ -146,7 +147,7 @@ func (c *GroupConsumer) generation(ctx context.Context, gen *kafka.Generation) {
 	}
 	// kafka-go's readers queue messages each; together about as many as
 	// the group reader's one queue held.
-	queued := max(100, 2000/max(n, 1))
+	queued := max(100, groupReadersQueued/max(n, 1))
 	c.mu.Lock()
 	clear(c.parts)
 	for topic, assigned := range gen.Assignments {

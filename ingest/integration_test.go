@@ -210,9 +210,9 @@ func TestIntegration(t *testing.T) {
 		// While inserts are slow, fetching pauses: what authsift holds
 		// fetched but not committed stays within two batches (the one being
 		// stored and the next; at most 4x batch.rows messages each),
-		// kafka-go's partition readers' queues (2000 messages together)
-		// and the consumer's queue (groupQueued).
-		const bound = 2*4*batchRows + 2000 + groupQueued + 100
+		// kafka-go's partition readers' queues (groupReadersQueued over
+		// the four partitions) and the consumer's queue (groupQueued).
+		const bound = 2*4*batchRows + groupReadersQueued + groupQueued + 100
 		var peakInFlight, maxLag float64
 		waitFor(t, 4*time.Minute, "all committed", func() bool {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
