@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -159,6 +160,10 @@ func demoIntro(out io.Writer, cfg DemoConfig, chAddr, chNote string) {
 	fmt.Fprintln(out, chNote)
 	fmt.Fprintf(out, "\nWhat is happening: normal traffic of Keycloak, Hydra, Entra, Auth0, Okta, Zitadel, Authentik, Dex, nginx/Envoy, oauth2-proxy and a gateway; after %s the scenario(s) %s hit client %q.\n",
 		cfg.After, strings.Join(cfg.Scenarios, ", "), cfg.Client)
+	if slices.Contains(cfg.Scenarios, ScenarioSecretExpiry) {
+		fmt.Fprintf(out, "Keycloak cannot tell an expired client secret from a wrong one: %s's Keycloak failures are client_secret_invalid. "+
+			"Entra can: it logs client_secret_expired under the app's id, %s, not its name.\n", cfg.Client, genAppID(cfg.Client))
+	}
 	fmt.Fprintf(out, "\nWhere to look:\n  metrics:   http://%s/metrics   (curl -s http://%s/metrics | grep -E 'authsift_(client_)?failures_total')\n", listen, listen)
 	fmt.Fprintf(out, "  health:    http://%s/-/ready\n", listen)
 	if chAddr != "" {

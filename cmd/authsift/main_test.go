@@ -231,7 +231,8 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errs)
 	}
-	for _, want := range []string{"in-process Kafka", "ClickHouse:", "Where to look", "demo stopped", "billing-api: "} {
+	for _, want := range []string{"in-process Kafka", "ClickHouse:", "Where to look", "demo stopped", "billing-api: ",
+		"billing-api's Keycloak failures are client_secret_invalid", "Entra can: it logs client_secret_expired under the app's id, "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
