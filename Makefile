@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 BENCH_OUT ?= out
 
-.PHONY: help build test test-integration lint bench bench-file bench-e2e bench-load fuzz rules-test golden demo clean
+.PHONY: help build test test-integration test-real real-capture lint bench bench-file bench-e2e bench-load fuzz rules-test golden demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -21,6 +21,14 @@ test: ## run every test (unit, decoders on real logs, the catalog's rule tests, 
 test-integration: build ## the integration suite: real Kafka 4.x (1 and 3 KRaft brokers, .ci/kafka), real ClickHouse, the authsift binary, faults
 	AUTHSIFT_BIN=$(CURDIR)/$(BIN) $(GO) test -tags integration -count=1 -timeout 25m -v -run 'TestBroker|TestIntegration' \
 	  ./ingest/kafkatest ./ingest
+
+test-real: ## the real-server suite: Keycloak 26.5 (text + JSON logs), nginx, oauth2-proxy and Ory Hydra v2.3.0 started on loopback (.ci/real/install), driven through their failures, every captured line checked
+	bash .ci/real/install
+	AUTHSIFT_TEST_REAL=required $(GO) test -count=1 -timeout 20m -v -run 'TestKeycloak|TestHydra|TestCapturedLogs' ./ingest/realserver
+
+real-capture: ## run the real-server suite and write its fresh captures into ingest/testdata (then `make golden`)
+	bash .ci/real/install
+	AUTHSIFT_TEST_REAL=required $(GO) test -count=1 -timeout 20m -v -run 'TestKeycloak|TestHydra' ./ingest/realserver -update
 
 lint: ## gofmt, go vet (also of the integration suite) and the import direction cmd -> ingest -> classify -> rules
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)

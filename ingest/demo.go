@@ -161,7 +161,7 @@ func demoIntro(out io.Writer, cfg DemoConfig, chAddr, chNote string) {
 	fmt.Fprintf(out, "\nWhat is happening: normal traffic of Keycloak, Hydra, Entra, Auth0, Okta, Zitadel, Authentik, Dex, nginx/Envoy, oauth2-proxy and a gateway; after %s the scenario(s) %s hit client %q.\n",
 		cfg.After, strings.Join(cfg.Scenarios, ", "), cfg.Client)
 	if slices.Contains(cfg.Scenarios, ScenarioSecretExpiry) {
-		fmt.Fprintf(out, "Keycloak cannot tell an expired client secret from a wrong one: %s's Keycloak failures are client_secret_invalid. "+
+		fmt.Fprintf(out, "Keycloak cannot tell an expired client secret from a wrong or a missing one: %s's Keycloak failures are client_auth_rejected. "+
 			"Entra can: it logs client_secret_expired under the app's id, %s, not its name.\n", cfg.Client, genAppID(cfg.Client))
 	}
 	fmt.Fprintf(out, "\nWhere to look:\n  metrics:   http://%s/metrics   (curl -s http://%s/metrics | grep -E 'authsift_(client_)?failures_total')\n", listen, listen)

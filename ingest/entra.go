@@ -47,8 +47,29 @@ func (d *Decoder) decodeEntraTokenError(v *fastjson.Value) []classify.Event {
 	ev.TraceID = firstStr(v, "correlation_id", "trace_id")
 	ev.Time = parseTime(str(v, "timestamp"))
 	ev.ClientID = d.symAt(v, "client_id")
+	if ev.ClientID == "" {
+		ev.ClientID = d.sym(entraAppInText(reason))
+	}
 	ev.GrantType = d.symAt(v, "grant_type")
 	return d.events
+}
+
+// entraAppInText returns the application id an Entra error text names
+// ("... for a secret added to app '<id>'.", "The provided client secret
+// keys for app '<id>' are expired.", "Application with identifier '<id>'
+// was not found ..."), or nil: a token error body has no client_id field.
+func entraAppInText(text string) []byte {
+	for _, marker := range []string{"app '", "Application with identifier '"} {
+		i := strings.Index(text, marker)
+		if i < 0 {
+			continue
+		}
+		rest := text[i+len(marker):]
+		if j := strings.IndexByte(rest, '\''); j > 0 && j <= 128 {
+			return []byte(rest[:j])
+		}
+	}
+	return nil
 }
 
 // splitAADSTS splits "AADSTS70008: text\r\nTrace ID: ..." into "70008" and "text".

@@ -535,7 +535,7 @@ func (s *genShapes) baseline() []genItem {
 		{weight: 4, class: "pkce_verifier_mismatch", write: kc(&s.kcPKCEMismatch)},
 		{weight: 2, class: "pkce_verifier_malformed", write: kc(&s.kcPKCEMalformed)},
 		{weight: 3, class: "redirect_uri_mismatch", write: kc(&s.kcRedirectMismatch)},
-		{weight: 4, class: "client_secret_invalid", write: kc(&s.kcSecretInvalid)},
+		{weight: 4, class: "client_auth_rejected", write: kc(&s.kcSecretInvalid)},
 		{weight: 3, class: "code_expired", write: kc(&s.kcCodeExpired)},
 		{weight: 10, class: "refresh_token_expired", write: kc(&s.kcRefreshExpired)},
 		{weight: 8, class: "refresh_token_session_ended", write: kc(&s.kcSessionEnded)},
@@ -558,7 +558,7 @@ func (s *genShapes) baseline() []genItem {
 		{weight: 2, class: "redirect_uri_mismatch", write: hy(&s.hydraRedirectMismatch)},
 		{weight: 2, class: "refresh_token_reused", write: hy(&s.hydraRefreshReused)},
 		{weight: 5, class: "refresh_token_expired", write: hy(&s.hydraRefreshExpired)},
-		{weight: 4, class: "client_secret_invalid", write: hy(&s.hydraBadSecret)},
+		{weight: 4, class: "client_auth_rejected", write: hy(&s.hydraBadSecret)},
 		{weight: 2, class: "client_unknown", write: hy(&s.hydraUnknownClient)},
 		{weight: 2, class: "grant_type_not_allowed", write: hy(&s.hydraGrantNotAllowed)},
 		{weight: 1, class: "server_error", write: hy(&s.hydraServerError)},
@@ -583,7 +583,7 @@ func (s *genShapes) baseline() []genItem {
 		{weight: 1, class: "server_unavailable", write: tok(&s.entraRetryable)},
 		// the gateway
 		{weight: 50, flow: flowCode | flowRefresh | flowClient, write: (*Generator).gatewayOK},
-		{weight: 3, class: "scope_invalid", write: gw(&s.gwInvalidScope)},
+		{weight: 3, class: "scope_rejected", write: gw(&s.gwInvalidScope)},
 		{weight: 2, class: "grant_type_unsupported", write: gw(&s.gwUnsupportedGrant)},
 		{weight: 3, class: "code_rejected", write: gw(&s.gwCodeRejected)},
 		{weight: 1, class: "server_unavailable", write: gw(&s.gwUnavailable)},
@@ -597,10 +597,10 @@ func (s *genShapes) baseline() []genItem {
 func (s *genShapes) scenarios() map[string]*genScenario {
 	return map[string]*genScenario{
 		// One client's secret expires: every token request it makes is
-		// refused (Keycloak cannot tell an expired secret from a wrong one:
-		// client_secret_invalid), and it retries.
+		// refused (Keycloak cannot tell an expired secret from a wrong or a
+		// missing one: client_auth_rejected), and it retries.
 		ScenarioSecretExpiry: {
-			name: ScenarioSecretExpiry, classes: []string{"client_secret_expired", "client_secret_invalid"},
+			name: ScenarioSecretExpiry, classes: []string{"client_secret_expired", "client_auth_rejected", "client_secret_invalid"},
 			weight: 60, breaks: flowCode | flowRefresh | flowClient, share: 1,
 			write: func(g *Generator, b []byte, c int) []byte {
 				switch n := g.rnd.IntN(10); {

@@ -107,11 +107,11 @@ func TestGenScenarios(t *testing.T) {
 		classes  []string // what the scenario means, in the catalog's words
 		check    func(t *testing.T, hits []genRec)
 	}{
-		{ScenarioSecretExpiry, []string{"client_secret_expired", "client_secret_invalid"}, func(t *testing.T, hits []genRec) {
+		{ScenarioSecretExpiry, []string{"client_secret_expired", "client_auth_rejected", "client_secret_invalid"}, func(t *testing.T, hits []genRec) {
 			n := genCount(hits, func(r genRec) bool { return r.class == "client_secret_expired" && r.source == "entra" })
-			m := genCount(hits, func(r genRec) bool { return r.class == "client_secret_invalid" && r.source == "keycloak" })
+			m := genCount(hits, func(r genRec) bool { return r.class == "client_auth_rejected" && r.source == "keycloak" })
 			if n == 0 || m == 0 {
-				t.Errorf("want Entra client_secret_expired and Keycloak client_secret_invalid, got %d and %d", n, m)
+				t.Errorf("want Entra client_secret_expired and Keycloak client_auth_rejected, got %d and %d", n, m)
 			}
 		}},
 		{ScenarioRedirectDeploy, []string{"redirect_uri_unregistered", "redirect_uri_mismatch"}, nil},
@@ -208,7 +208,7 @@ func TestGenScenarioEnds(t *testing.T) {
 	end := time.Unix(genDefaultStartUnix, 0).Add(30 * time.Second)
 	during, afterEnd := 0, 0
 	for _, r := range genClassify(t, engine, data) {
-		if r.client != DefaultScenarioClient || r.class != "client_secret_invalid" {
+		if r.client != DefaultScenarioClient || r.class != "client_auth_rejected" {
 			continue
 		}
 		if r.time.Before(end) {

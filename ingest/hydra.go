@@ -30,6 +30,9 @@ func isHydra(t *top) bool {
 // hydraReq is what a Hydra record says of its HTTP request.
 type hydraReq struct {
 	path, remote, host []byte
+	// headers: the record lists the request headers; auth: one of them
+	// is Authorization (its value is redacted by Hydra).
+	headers, auth bool
 }
 
 func (r *hydraReq) scan(x *fastjson.Value) {
@@ -46,6 +49,11 @@ func (r *hydraReq) scan(x *fastjson.Value) {
 			r.remote = bytesOf(v)
 		case "host":
 			r.host = bytesOf(v)
+		case "headers":
+			if h, err := v.Object(); err == nil {
+				r.headers = true
+				r.auth = h.Get("authorization") != nil
+			}
 		}
 	})
 }
@@ -67,6 +75,11 @@ func (d *Decoder) decodeHydra(t *top) []classify.Event {
 		ev.Debug = d.symAt(e, "debug")
 		ev.Status = num(e, "status_code")
 		ev.Endpoint = endpoint
+		if ev.Error == "request_unauthorized" && endpoint == "userinfo" && req.headers && !req.auth {
+			// No Authorization header at all: the token was not sent (the
+			// same record as for a bad token, but for the headers).
+			ev.Error = "missing_token"
+		}
 		d.hydraRequest(ev, t, &req)
 		if ev.Error == "" {
 			d.events = d.events[:0]

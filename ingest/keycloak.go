@@ -206,6 +206,12 @@ func (d *Decoder) fillKeycloak(ev *classify.Event, key, val []byte) {
 		ev.Error = d.sym(val)
 	case "reason":
 		ev.Reason = d.sym(val)
+	case "detail":
+		// Some events carry their text as detail= (introspection's
+		// "Authentication failed."): the reason when there is none.
+		if ev.Reason == "" {
+			ev.Reason = d.sym(val)
+		}
 	case "grant_type":
 		ev.GrantType = d.sym(val)
 	case "redirect_uri":

@@ -289,9 +289,13 @@ func newClientLimiter(limit int, allow []string) *clientLimiter {
 	return c
 }
 
+// ClientLabelNotLogged is the client_id label of failures whose line named
+// no client (the server does not log one, or the request carried none).
+const ClientLabelNotLogged = "(not logged)"
+
 func (c *clientLimiter) label(client string, vec *prometheus.CounterVec) string {
 	if client == "" {
-		return "(none)"
+		return ClientLabelNotLogged
 	}
 	if c.allow[client] {
 		return client

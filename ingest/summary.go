@@ -60,7 +60,7 @@ func (s *Summary) Add(r *Record, red *Redactor) {
 		s.Classes[v.Class]++
 		client := r.Event.ClientID
 		if client == "" {
-			client = "(none)"
+			client = ClientNotLogged
 		}
 		if _, ok := s.Clients[client]; !ok && len(s.Clients) >= summaryLimit {
 			client = "(other)"

@@ -236,6 +236,11 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return nil
 }
 
+// ClientNotLogged stands for an empty client_id in what authsift prints:
+// the line named no client (Hydra's error records never do; Keycloak
+// writes clientId="null" when the request had none).
+const ClientNotLogged = "(client not logged by this server)"
+
 // maxCell is the widest a table cell gets; long text (meaning, reason) is
 // cut, the JSON output has it whole.
 const maxCell = 100
@@ -268,6 +273,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 			cells := make([]string, len(row))
 			for i, v := range row {
 				cells[i] = cell(v, maxCell)
+				if cells[i] == "" && s.Columns[i] == "client_id" {
+					cells[i] = ClientNotLogged
+				}
 			}
 			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}

@@ -232,7 +232,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errs)
 	}
 	for _, want := range []string{"in-process Kafka", "ClickHouse:", "Where to look", "demo stopped", "billing-api: ",
-		"billing-api's Keycloak failures are client_secret_invalid", "Entra can: it logs client_secret_expired under the app's id, "} {
+		"billing-api's Keycloak failures are client_auth_rejected", "Entra can: it logs client_secret_expired under the app's id, "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

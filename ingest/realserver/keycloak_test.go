@@ -137,7 +137,7 @@ func kcSetup(k *kcAdmin) error {
 			"bruteForceProtected": true, "failureFactor": 3, "waitIncrementSeconds": 60, "maxFailureWaitSeconds": 900,
 			"maxDeltaTimeSeconds": 43200, "quickLoginCheckMilliSeconds": 1, "minimumQuickLoginWaitSeconds": 60},
 		// short: lifetimes short enough to expire during the run.
-		{"realm": "short", "enabled": true, "sslRequired": "none", "accessTokenLifespan": 2, "ssoSessionIdleTimeout": 3},
+		{"realm": "short", "enabled": true, "sslRequired": "none", "accessTokenLifespan": 2},
 	}
 	for _, r := range realms {
 		if err := mk("", r); err != nil {
@@ -146,9 +146,9 @@ func kcSetup(k *kcAdmin) error {
 	}
 	client := func(id string, extra map[string]any) map[string]any {
 		c := map[string]any{"clientId": id, "enabled": true, "protocol": "openid-connect",
-			"redirectUris": []string{rpURI, fmt.Sprintf("http://127.0.0.1:%d/oauth2/callback", o2pPort)},
+			"redirectUris":        []string{rpURI, fmt.Sprintf("http://127.0.0.1:%d/oauth2/callback", o2pPort)},
 			"standardFlowEnabled": true, "publicClient": false, "secret": id + "-secret",
-			"clientAuthenticatorType": "client-secret"}
+			"clientAuthenticatorType": "client-secret", "directAccessGrantsEnabled": false}
 		for k, v := range extra {
 			c[k] = v
 		}
@@ -156,7 +156,8 @@ func kcSetup(k *kcAdmin) error {
 	}
 	for _, r := range []string{"shop", "short"} {
 		for _, c := range []map[string]any{
-			client("web", map[string]any{"directAccessGrantsEnabled": true}),
+			// In the short realm web's sessions, and so its refresh tokens, idle out after 3 s.
+			client("web", map[string]any{"directAccessGrantsEnabled": true, "attributes": map[string]string{"client.session.idle.timeout": map[string]string{"shop": "1800", "short": "3"}[r]}}),
 			client("web2", map[string]any{"directAccessGrantsEnabled": true}),
 			client("spa", map[string]any{"publicClient": true, "attributes": map[string]string{"pkce.code.challenge.method": "S256"}}),
 			client("svc", map[string]any{"serviceAccountsEnabled": true, "standardFlowEnabled": false}),
@@ -173,7 +174,7 @@ func kcSetup(k *kcAdmin) error {
 		for _, u := range []struct {
 			name    string
 			enabled bool
-		}{{"alice", true}, {"bob", true}, {"carol", true}, {"dave", false}} {
+		}{{"alice", true}, {"bob", true}, {"carol", true}, {"dave", false}, {"erin", true}, {"frank", true}, {"grace", true}} {
 			if err := mk("/"+r+"/users", map[string]any{"username": u.name, "enabled": u.enabled,
 				"email": u.name + "@example.com", "emailVerified": true, "firstName": u.name, "lastName": "Example",
 				"credentials": []map[string]any{{"type": "password", "value": u.name + "-pw", "temporary": false}}}); err != nil {

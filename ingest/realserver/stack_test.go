@@ -27,7 +27,7 @@ http {
     '"request_time":$request_time,"upstream_addr":"$upstream_addr",'
     '"upstream_status":"$upstream_status","upstream_response_time":"$upstream_response_time",'
     '"http_user_agent":"$http_user_agent","request_id":"$request_id",'
-    '"sent_http_location":"$sent_http_location",'
+    '"sent_http_location":"$sent_http_location","sent_http_www_authenticate":"$sent_http_www_authenticate",'
     '"request_body":"$request_body","resp_body":"$resp_body"}';
   access_log {{dir}}/nginx-access.log oauth;
   server {
