@@ -40,6 +40,13 @@ func dexMessage(msg []byte) (string, string) {
 		{"failed to get refresh token", "token"},
 		{"failed to refresh identity", "token"},
 		{"failed to update refresh token", "token"},
+		{"failed to get auth code", "token"},
+		{"unsupported grant type", "token"},
+		{"unregistered redirect_uri", "authorize"},
+		{"invalid client_id provided", "authorize"},
+		{"failed to parse authorization request", "authorize"},
+		{"failed login attempt", "authorize"},
+		{"failed to verify ID token", "userinfo"},
 		{dexLoginSuccessful, "authorize"},
 	} {
 		if bytes.HasPrefix(msg, []byte(m.msg)) {
@@ -135,14 +142,19 @@ func dexMessageErr(raw []byte, msg string) string {
 	return ""
 }
 
-// dexRefine: "failed to update refresh token" that wraps the connector's
-// refresh error follows "failed to refresh identity" for the same request:
-// it is its context, not a second failure.
+// dexRefine marks the second line of a failure Dex logs twice as its
+// context: "failed to update refresh token" that wraps the connector's
+// refresh error follows "failed to refresh identity" for the same request;
+// "failed to parse authorization request" with "Unregistered redirect_uri."
+// or "Invalid client_id." follows the line that names the redirect_uri or
+// client (seen on Dex v2.45.1, ingest/testdata/dex/real-v2.45.1-*.log).
 func dexRefine(ev *classify.Event) {
 	if ev.Outcome == classify.Success {
 		ev.Reason = ""
 	}
-	if ev.Type == "failed to update refresh token" && strings.HasPrefix(ev.Reason, "refresh token error: ") {
+	switch {
+	case ev.Type == "failed to update refresh token" && strings.HasPrefix(ev.Reason, "refresh token error: "),
+		ev.Type == "failed to parse authorization request" && (ev.Reason == "Unregistered redirect_uri." || ev.Reason == "Invalid client_id."):
 		ev.Outcome = classify.Context
 	}
 }
