@@ -443,6 +443,34 @@ func TestKeycloak(t *testing.T) {
 		}
 		return nil
 	})
+	// The login page left open past the login timeout, then submitted.
+	rec.Step("login-form-expired", want(n("login_session_expired", 2), nil), func() error {
+		var forms []*agent
+		var acts []string
+		for i := 0; i < 2; i++ {
+			b := nb()
+			r, err := b.get(short.url("auth")+"?"+url.Values{"client_id": {"web"}, "redirect_uri": {rpURI}, "response_type": {"code"}, "scope": {"openid"}, "state": {randState()}}.Encode(), nil)
+			if err != nil {
+				return err
+			}
+			act, err := action(r.body)
+			if err != nil {
+				return err
+			}
+			forms, acts = append(forms, b), append(acts, act)
+		}
+		time.Sleep(4 * time.Second)
+		for i, b := range forms {
+			r, err := b.post(acts[i], url.Values{"username": {"alice"}, "password": {"alice-pw"}, "credentialId": {""}}, nil)
+			if err != nil {
+				return err
+			}
+			if r.loc != nil && r.loc.Query().Get("code") != "" {
+				return fmt.Errorf("an expired login form still signed in: %v", r.loc)
+			}
+		}
+		return nil
+	})
 	rec.Step("userinfo-success", none, func() error {
 		tok, err := success(shop, "alice")
 		if err != nil {

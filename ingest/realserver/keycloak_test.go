@@ -137,7 +137,8 @@ func kcSetup(k *kcAdmin) error {
 			"bruteForceProtected": true, "failureFactor": 3, "waitIncrementSeconds": 60, "maxFailureWaitSeconds": 900,
 			"maxDeltaTimeSeconds": 43200, "quickLoginCheckMilliSeconds": 1, "minimumQuickLoginWaitSeconds": 60},
 		// short: lifetimes short enough to expire during the run.
-		{"realm": "short", "enabled": true, "sslRequired": "none", "accessTokenLifespan": 2},
+		// The login form times out after 3 s (accessCodeLifespanLogin).
+		{"realm": "short", "enabled": true, "sslRequired": "none", "accessTokenLifespan": 2, "accessCodeLifespanLogin": 3},
 	}
 	for _, r := range realms {
 		if err := mk("", r); err != nil {
