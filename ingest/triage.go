@@ -273,7 +273,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			cells := make([]string, len(row))
 			for i, v := range row {
 				cells[i] = cell(v, maxCell)
-				if cells[i] == "" && s.Columns[i] == "client_id" {
+				if v == "" && s.Columns[i] == "client_id" {
 					cells[i] = ClientNotLogged
 				}
 			}

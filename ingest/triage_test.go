@@ -407,3 +407,17 @@ func TestTriageModernOnCHDB(t *testing.T) {
 		t.Errorf("%s: %d rows, want 1", dashboards.TriageClassClients, n)
 	}
 }
+
+// TestWriteTableClientNotLogged: an empty client_id (Hydra's error records
+// name no client) is printed as such, not as an empty cell.
+func TestWriteTableClientNotLogged(t *testing.T) {
+	rep := &Report{Title: "t", Sections: []Section{{Name: SectionClients, Result: &Result{
+		Columns: []string{"client_id", "n"}, Rows: [][]any{{"", uint64(7)}, {"web", uint64(2)}}}}}}
+	var b strings.Builder
+	if err := rep.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), ClientNotLogged+"  7") || !strings.Contains(b.String(), "\nweb ") {
+		t.Errorf("table:\n%s", b.String())
+	}
+}

@@ -1,6 +1,7 @@
 package realserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -58,35 +59,19 @@ func (r reply) str(k string) string {
 	return s
 }
 
+// do sends a form (or nothing) as this agent: its address in
+// X-Forwarded-For, its user agent.
 func (a *agent) do(method, u string, body url.Values, hdr map[string]string) (reply, error) {
-	var rd io.Reader
+	h := map[string]string{"X-Forwarded-For": a.addr, "User-Agent": a.ua}
+	var raw []byte
 	if body != nil {
-		rd = strings.NewReader(body.Encode())
+		raw = []byte(body.Encode())
+		h["Content-Type"] = "application/x-www-form-urlencoded"
 	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		return reply{}, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	req.Header.Set("X-Forwarded-For", a.addr)
-	req.Header.Set("User-Agent", a.ua)
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	resp, err := a.c.Do(req)
-	if err != nil {
-		return reply{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, body: string(b)}
-	r.loc, _ = resp.Location()
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		json.Unmarshal(b, &r.json)
-	}
-	return r, err
+	return a.doRaw(method, u, raw, h)
 }
 
 func (a *agent) get(u string, hdr map[string]string) (reply, error) { return a.do("GET", u, nil, hdr) }
@@ -128,9 +113,10 @@ func expect(r reply, err error, status int) (reply, error) {
 	return r, nil
 }
 
-// doRaw sends a raw body (JSON for the admin API).
+// doRaw sends body with exactly the headers hdr and reads the answer
+// whole.
 func (a *agent) doRaw(method, u string, body []byte, hdr map[string]string) (reply, error) {
-	req, err := http.NewRequest(method, u, strings.NewReader(string(body)))
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
 	if err != nil {
 		return reply{}, err
 	}
@@ -144,6 +130,7 @@ func (a *agent) doRaw(method, u string, body []byte, hdr map[string]string) (rep
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	r := reply{status: resp.StatusCode, body: string(b)}
+	r.loc, _ = resp.Location()
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		json.Unmarshal(b, &r.json)
 	}

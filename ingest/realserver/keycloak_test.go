@@ -43,8 +43,6 @@ func (k *kcAdmin) call(method, path string, body any) (reply, error) {
 	if body != nil {
 		b, _ = json.Marshal(body)
 	}
-	req := strings.NewReader(string(b))
-	_ = req
 	hdr := bearer(k.token)
 	hdr["Content-Type"] = "application/json"
 	r, err := k.a.doRaw(method, k.base+"/admin/realms"+path, b, hdr)
