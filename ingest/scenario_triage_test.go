@@ -40,7 +40,7 @@ func TestTriageNamesTheScenario(t *testing.T) {
 		t.Fatalf("no client rose: %+v", rep)
 	}
 	client, class := triageStr(clients.Value(0, "client_id")), triageStr(clients.Value(0, "class"))
-	if client != "billing-api" || (class != "client_secret_invalid" && class != "client_secret_expired") {
+	if client != "billing-api" || (class != "client_auth_rejected" && class != "client_secret_invalid" && class != "client_secret_expired") {
 		t.Fatalf("triage names %s / %s first, want billing-api with a client-secret class", client, class)
 	}
 }

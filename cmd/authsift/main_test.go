@@ -246,7 +246,7 @@ func TestDemo(t *testing.T) {
 // subcommand answers (on an empty database) with a table and with JSON.
 func TestMigrateAndTriage(t *testing.T) {
 	srv := chtest.Start(t)
-	if code, out, errs := runCLI(t, "", "migrate", "--clickhouse.addr", srv.TCP); code != 0 || !strings.Contains(out, "catalog written: 54 classes") {
+	if code, out, errs := runCLI(t, "", "migrate", "--clickhouse.addr", srv.TCP); code != 0 || !strings.Contains(out, "catalog written: 57 classes") {
 		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errs)
 	}
 	for _, args := range [][]string{{"changes"}, {"client", "billing-api"}, {"class", "client_secret_expired"}, {"recent"}} {
