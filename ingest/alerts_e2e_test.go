@@ -53,7 +53,7 @@ func TestAlertsFireOnScenarios(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			m := NewMetrics(reg, engine.Catalog(), 200, nil)
 			handler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-			s, err := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig())
+			s, err := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

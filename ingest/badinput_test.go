@@ -77,7 +77,7 @@ func TestPipelineBadInput(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.Close()
-			stream, _ := NewStream(h.engine, FormatAuto, classify.DefaultTrackerConfig())
+			stream, _ := NewStream(h.engine, FormatAuto, classify.DefaultTrackerConfig(), nil)
 			want := 0
 			for _, v := range values {
 				want += rowsOf(stream, v)

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"github.com/authsift/authsift/ingest/redact"
 	"testing"
 
 	"github.com/authsift/authsift/classify"
@@ -11,7 +12,7 @@ const benchHydraLine = `{"audience":"application","error":{"debug":"","message":
 
 func benchLine(b *testing.B, line string) {
 	engine := defaultEngine(b)
-	s, err := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig())
+	s, err := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func BenchmarkDecodeClassifyKeycloak(b *testing.B) {
 // BenchmarkDecodeClassifyMix: the generator's mixed traffic.
 func BenchmarkDecodeClassifyMix(b *testing.B) {
 	engine := defaultEngine(b)
-	s, _ := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig())
+	s, _ := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig(), nil)
 	g := NewGenerator(1)
 	var lines [][]byte
 	var total int
@@ -117,7 +118,7 @@ func BenchmarkCorrelation(b *testing.B) {
 		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	})
 	b.Run("on", func(b *testing.B) {
-		s, _ := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig())
+		s, _ := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig(), nil)
 		emit := func(*Record) {}
 		b.SetBytes(int64(total / len(lines)))
 		b.ReportAllocs()
@@ -133,7 +134,7 @@ func BenchmarkCorrelation(b *testing.B) {
 // BenchmarkRedactFailures: redacting the raw lines that the pipeline stores
 // (the failures and malformed lines of the generator's mix), CPU per line.
 func BenchmarkRedactFailures(b *testing.B) {
-	s, _ := NewStream(defaultEngine(b), FormatAuto, classify.DefaultTrackerConfig())
+	s, _ := NewStream(defaultEngine(b), FormatAuto, classify.DefaultTrackerConfig(), nil)
 	g := NewGenerator(1)
 	var raws []string
 	for i := 0; len(raws) < 4096; i++ {
@@ -145,7 +146,7 @@ func BenchmarkRedactFailures(b *testing.B) {
 			})
 		}
 	}
-	red := NewRedactor([]byte("bench-key"))
+	red := redact.New([]byte("bench-key"))
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := processCPU()

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/authsift/authsift/ingest/redact"
 	"os"
 	"strings"
 	"sync"
@@ -77,7 +78,7 @@ type ClickHouseConfig struct {
 	// Redactor redacts the free-text event fields (reason, debug,
 	// redirect_uri, detail) before they are stored. Pass the pipeline's, so
 	// the hashes match those in Row.Raw; nil draws a random key.
-	Redactor *Redactor
+	Redactor *redact.Redactor
 }
 
 // plainName says s is letters, digits, _ and the extra bytes, not starting
@@ -174,7 +175,7 @@ type ClickHouse struct {
 	conn    driver.Conn
 	version string
 	schema  Schema
-	red     *Redactor
+	red     *redact.Redactor
 	insert  string
 	// lowCardinality marks the LowCardinality columns of the insert.
 	lowCardinality []bool
@@ -270,7 +271,7 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 	}
 	red := cfg.Redactor
 	if red == nil {
-		red = NewRedactor(nil)
+		red = redact.New(nil)
 	}
 	c := &ClickHouse{
 		conn:    conn,
@@ -553,7 +554,7 @@ func (b *eventBatch) columns() []batchColumn {
 	}
 }
 
-func (b *eventBatch) add(r *Row, red *Redactor, now time.Time) {
+func (b *eventBatch) add(r *Row, red *redact.Redactor, now time.Time) {
 	ev, v := &r.Event, &r.Verdict
 	ingest := r.IngestTime
 	if ingest.IsZero() {

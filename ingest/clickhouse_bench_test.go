@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"github.com/authsift/authsift/ingest/redact"
 	"syscall"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 // wall time per batch.
 func BenchmarkClickHouseWrite(b *testing.B) {
 	srv := chtest.Start(b)
-	red := NewRedactor([]byte("bench-key"))
+	red := redact.New([]byte("bench-key"))
 	ch, err := OpenClickHouse(context.Background(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "bench", Redactor: red})
 	if err != nil {
 		b.Fatal(err)
@@ -44,8 +45,8 @@ func BenchmarkClickHouseWrite(b *testing.B) {
 
 // benchRows classifies the generator's traffic into n rows the way the
 // pipeline does.
-func benchRows(b *testing.B, n int, red *Redactor) []Row {
-	s, err := NewStream(defaultEngine(b), FormatAuto, classify.DefaultTrackerConfig())
+func benchRows(b *testing.B, n int, red *redact.Redactor) []Row {
+	s, err := NewStream(defaultEngine(b), FormatAuto, classify.DefaultTrackerConfig(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"github.com/authsift/authsift/ingest/redact"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -95,7 +96,7 @@ func testEngine(t testing.TB) (*rules.Catalog, *classify.Engine) {
 // first on partition 0, one second apart from at; the ignored Entra step
 // shares the message of the Entra failure (an Event Hubs envelope: same
 // offset, seq 1).
-func sampleRows(t testing.TB, engine *classify.Engine, red *Redactor, at time.Time, first int64) []Row {
+func sampleRows(t testing.TB, engine *classify.Engine, red *redact.Redactor, at time.Time, first int64) []Row {
 	t.Helper()
 	var rows []Row
 	for i, s := range samples() {
@@ -118,7 +119,7 @@ func sampleRows(t testing.TB, engine *classify.Engine, red *Redactor, at time.Ti
 
 // wantColumns is how row must read back from events, written apart from
 // Write's own mapping.
-func wantColumns(r Row, red *Redactor) map[string]any {
+func wantColumns(r Row, red *redact.Redactor) map[string]any {
 	ev, v := r.Event, r.Verdict
 	m := map[string]any{
 		"time": ev.Time, "source": ev.Source, "outcome": v.Outcome.String(),
@@ -147,13 +148,13 @@ func wantColumns(r Row, red *Redactor) map[string]any {
 type chEnv struct {
 	srv *chtest.Server
 	ch  *ClickHouse
-	red *Redactor
+	red *redact.Redactor
 	db  string
 }
 
 func newCHEnv(t *testing.T, srv *chtest.Server, db string) *chEnv {
 	t.Helper()
-	red := NewRedactor([]byte("test-key"))
+	red := redact.New([]byte("test-key"))
 	ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: db, Redactor: red})
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +273,7 @@ func TestClickHouse(t *testing.T) {
 	})
 
 	t.Run("migrate applies only what is missing", func(t *testing.T) {
-		red := NewRedactor(nil)
+		red := redact.New(nil)
 		ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "partial", Redactor: red})
 		if err != nil {
 			t.Fatal(err)
@@ -293,7 +294,7 @@ func TestClickHouse(t *testing.T) {
 	})
 
 	t.Run("migration 5 rebuilds the rollup by partition from events FINAL", func(t *testing.T) {
-		red := NewRedactor([]byte("test-key"))
+		red := redact.New([]byte("test-key"))
 		ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "upgrade5", Redactor: red})
 		if err != nil {
 			t.Fatal(err)
@@ -803,7 +804,7 @@ func TestSchemaDDL(t *testing.T) {
 func TestClickHouseCompression(t *testing.T) {
 	srv := chtest.Start(t)
 	_, engine := testEngine(t)
-	red := NewRedactor([]byte("test-key"))
+	red := redact.New([]byte("test-key"))
 	for _, method := range []string{CompressionLZ4, CompressionZSTD, CompressionNone} {
 		t.Run(method, func(t *testing.T) {
 			ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "c_" + method,
@@ -906,7 +907,7 @@ func TestClickHouseModernOnCHDB(t *testing.T) {
 	chtest.RequireCHDB(t)
 
 	cat, engine := testEngine(t)
-	red := NewRedactor([]byte("test-key"))
+	red := redact.New([]byte("test-key"))
 	schema := Schema{Database: "authsift", Features: ModernFeatures(), TTL: 30 * 24 * time.Hour}
 	at := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
 	rows := sampleRows(t, engine, red, at, 100)
@@ -993,7 +994,7 @@ func TestClickHouseModernOnCHDB(t *testing.T) {
 }
 
 // eventsJSON renders rows as Write sends them, one JSON object a line.
-func eventsJSON(t *testing.T, rows []Row, red *Redactor, s Schema) string {
+func eventsJSON(t *testing.T, rows []Row, red *redact.Redactor, s Schema) string {
 	t.Helper()
 	var b eventBatch
 	for i := range rows {

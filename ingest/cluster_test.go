@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"github.com/authsift/authsift/ingest/redact"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ func TestClusterReplicaStopped(t *testing.T) {
 	r1, r2 := c.Replicas[0], c.Replicas[1]
 
 	ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{r1.TCP, r2.TCP}, Database: db, Cluster: cluster,
-		DialTimeout: time.Second, ReadTimeout: 20 * time.Second, Redactor: NewRedactor([]byte("k"))})
+		DialTimeout: time.Second, ReadTimeout: 20 * time.Second, Redactor: redact.New([]byte("k"))})
 	if err != nil {
 		t.Fatal(err)
 	}

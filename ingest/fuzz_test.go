@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"github.com/authsift/authsift/ingest/redact"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +28,7 @@ func FuzzDecode(f *testing.F) {
 	engine := defaultEngine(f)
 	f.Fuzz(func(t *testing.T, line string) {
 		line = strings.ReplaceAll(line, "\n", " ")
-		s, err := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig())
+		s, err := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +41,7 @@ func FuzzDecode(f *testing.F) {
 			if r.Verdict.Outcome == classify.Failure && r.Verdict.Class == nil {
 				t.Fatal("failure without class")
 			}
-			_ = AppendJSON(nil, r, NewRedactor([]byte("k")))
+			_ = AppendJSON(nil, r, redact.New([]byte("k")))
 		})
 		if n == 0 {
 			t.Fatal("line lost: no record")

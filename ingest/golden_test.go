@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"flag"
+	"github.com/authsift/authsift/ingest/redact"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +32,7 @@ func TestGolden(t *testing.T) {
 	if len(logs) == 0 {
 		t.Skip("no sample logs yet")
 	}
-	red := NewRedactor([]byte("golden"))
+	red := redact.New([]byte("golden"))
 	for _, p := range logs {
 		t.Run(p, func(t *testing.T) {
 			in, err := os.ReadFile(p)
@@ -40,7 +41,7 @@ func TestGolden(t *testing.T) {
 			}
 			var out []byte
 			lines := map[int]bool{}
-			err = ClassifyReaderWith(bytes.NewReader(in), "", engine, FormatAuto, red, classify.DefaultTrackerConfig(), func(r *Record) {
+			err = ClassifyReaderWith(bytes.NewReader(in), "", engine, FormatAuto, []byte("golden"), classify.DefaultTrackerConfig(), func(r *Record) {
 				lines[r.Line] = true
 				out = AppendJSON(out, r, red)
 				out = append(out, '\n')

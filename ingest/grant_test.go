@@ -3,6 +3,7 @@ package ingest
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/authsift/authsift/ingest/redact"
 	"os"
 	"regexp"
 	"slices"
@@ -152,7 +153,7 @@ func TestClickHouseLeastPrivilegeOnCHDB(t *testing.T) {
 	t.Logf("README.md: user %s; serve %q; --retention %q; --migrate %q", g.user, g.always, g.retention, g.migrate)
 
 	cat, engine := testEngine(t)
-	red := NewRedactor([]byte("test-key"))
+	red := redact.New([]byte("test-key"))
 	schema := Schema{Database: "authsift", Features: ModernFeatures(), TTL: 30 * 24 * time.Hour}
 	at := time.Now().UTC().Truncate(time.Hour).Add(-48 * time.Hour)
 

@@ -330,7 +330,7 @@ func expectedRows(t *testing.T, brokers []string, topic string, partitions int) 
 			continue
 		}
 		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MaxBytes: 32 << 20, MaxWait: 100 * time.Millisecond})
-		stream, _ := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig())
+		stream, _ := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig(), nil)
 		for {
 			m, err := r.ReadMessage(ctx)
 			if err != nil {

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"github.com/authsift/authsift/ingest/redact"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -17,7 +18,7 @@ type Record struct {
 }
 
 // AppendJSON appends r as one JSON object (no newline). Free text is redacted.
-func AppendJSON(b []byte, r *Record, red *Redactor) []byte {
+func AppendJSON(b []byte, r *Record, red *redact.Redactor) []byte {
 	ev, v := r.Event, r.Verdict
 	b = append(b, '{')
 	if r.File != "" {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"github.com/authsift/authsift/ingest/internal/rarebyte"
 	"strings"
 	"time"
 
@@ -352,7 +353,7 @@ func splitConsole(line []byte) consolePrefix {
 // decodeKeycloakText decodes a console line; ok is false when the line is
 // not a Keycloak line.
 func (d *Decoder) decodeKeycloakText(line []byte) ([]classify.Event, bool) {
-	if indexBy(line, codeParserLogger, 10) >= 0 || indexBy(line, "already used for userSession", 21) >= 0 {
+	if rarebyte.Index(line, codeParserLogger, 10) >= 0 || rarebyte.Index(line, "already used for userSession", 21) >= 0 {
 		p := splitConsole(line)
 		return d.keycloakCodeParser(p.msg, d.sym(p.thread), p.time), true
 	}
@@ -364,34 +365,13 @@ func (d *Decoder) decodeKeycloakText(line []byte) ([]classify.Event, bool) {
 	return d.keycloakEventKV(line[i:], d.sym(p.thread), p.time), true
 }
 
-// indexBy is bytes.Index(s, sep) found by sep[k], a byte rarer in log
-// lines than sep's first ('a', 'r' and 't' are in most words).
-func indexBy(s []byte, sep string, k int) int {
-	c := sep[k]
-	for off := k; off < len(s); {
-		j := bytes.IndexByte(s[off:], c)
-		if j < 0 {
-			return -1
-		}
-		i := off + j - k
-		if i+len(sep) > len(s) {
-			return -1
-		}
-		if string(s[i:i+len(sep)]) == sep {
-			return i
-		}
-		off += j + 1
-	}
-	return -1
-}
-
 // keycloakEventStart finds `type=` of an event record that also has realmId.
 func keycloakEventStart(line []byte) int {
-	if indexBy(line, "realmId=", 5) < 0 {
+	if rarebyte.Index(line, "realmId=", 5) < 0 {
 		return -1
 	}
 	for off := 0; ; {
-		i := indexBy(line[off:], "type=", 1)
+		i := rarebyte.Index(line[off:], "type=", 1)
 		if i < 0 {
 			return -1
 		}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
@@ -40,4 +41,14 @@ func (k *keyHasher) of(a []byte, b string) uint64 {
 		v = 1
 	}
 	return v
+}
+
+// keyOrRandom returns key, or 32 random bytes when it is empty.
+func keyOrRandom(key []byte) []byte {
+	if len(key) > 0 {
+		return key
+	}
+	key = make([]byte, 32)
+	_, _ = rand.Read(key)
+	return key
 }

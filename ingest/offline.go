@@ -17,19 +17,16 @@ type Stream struct {
 }
 
 // NewStream returns a stream over engine that decodes format. Its
-// correlation keys are hashed with a random key until SetRedactor.
-func NewStream(engine *classify.Engine, format string, cfg classify.TrackerConfig) (*Stream, error) {
+// correlation keys are hashed with key (the redaction key file's, so that
+// the keys named in evidence are stable across runs); nil draws a random one.
+func NewStream(engine *classify.Engine, format string, cfg classify.TrackerConfig, key []byte) (*Stream, error) {
 	dec, err := NewDecoder(format)
 	if err != nil {
 		return nil, err
 	}
-	dec.keys = NewRedactor(nil).keys()
+	dec.keys = newKeyHasher(keyOrRandom(key))
 	return &Stream{dec: dec, tracker: classify.NewTracker(engine, cfg), maxLine: DefaultMaxLine}, nil
 }
-
-// SetRedactor hashes the stream's correlation keys with red's key, so that
-// the keys named in evidence are stable across runs with one key file.
-func (s *Stream) SetRedactor(red *Redactor) { s.dec.keys = red.keys() }
 
 // Tracker returns the stream's correlation state.
 func (s *Stream) Tracker() *classify.Tracker { return s.tracker }
@@ -66,15 +63,12 @@ func ClassifyReader(r io.Reader, file string, engine *classify.Engine, format st
 }
 
 // ClassifyReaderWith is ClassifyReader with the correlation limits and the
-// redactor whose key hashes the correlation keys (nil: a random key).
-func ClassifyReaderWith(r io.Reader, file string, engine *classify.Engine, format string, red *Redactor,
+// key that hashes the correlation keys (nil: a random key).
+func ClassifyReaderWith(r io.Reader, file string, engine *classify.Engine, format string, key []byte,
 	cfg classify.TrackerConfig, emit func(*Record)) error {
-	s, err := NewStream(engine, format, cfg)
+	s, err := NewStream(engine, format, cfg, key)
 	if err != nil {
 		return err
-	}
-	if red != nil {
-		s.SetRedactor(red)
 	}
 	return ReadLines(r, s.maxLine, func(n int, line []byte, truncated bool) error {
 		s.Line(n, line, truncated, func(rec *Record) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/authsift/authsift/ingest/redact"
 	"log/slog"
 	"net"
 	"strconv"
@@ -74,6 +75,9 @@ type PipelineConfig struct {
 	MinBackoff      time.Duration // first retry delay of a failed write (default 100ms)
 	MaxBackoff      time.Duration // longest retry delay (default 30s)
 	Tracker         classify.TrackerConfig
+	// CorrelationKey hashes the correlation keys of the streams (the
+	// redaction key; nil: a random key per stream).
+	CorrelationKey []byte
 }
 
 func (c *PipelineConfig) defaults() {
@@ -109,7 +113,7 @@ type Pipeline struct {
 	dlq     MessageWriter
 	metrics *Metrics
 	logger  *slog.Logger
-	red     *Redactor
+	red     *redact.Redactor
 	engine  atomic.Pointer[classify.Engine]
 
 	parts map[partitionKey]*partitionState
@@ -198,7 +202,7 @@ type partitionState struct {
 // NewPipeline wires a pipeline. dlq may be nil: undecodable messages are then
 // only stored as malformed rows and counted.
 func NewPipeline(cfg PipelineConfig, engine *classify.Engine, fetcher Fetcher, sink Sink, dlq MessageWriter,
-	metrics *Metrics, red *Redactor, logger *slog.Logger) *Pipeline {
+	metrics *Metrics, red *redact.Redactor, logger *slog.Logger) *Pipeline {
 	cfg.defaults()
 	p := &Pipeline{cfg: cfg, fetcher: fetcher, sink: sink, dlq: dlq, metrics: metrics, red: red,
 		logger: logger.With("component", "pipeline"), parts: map[partitionKey]*partitionState{},
@@ -424,11 +428,10 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message, now time.Tim
 	st := p.parts[k]
 	engine := p.engine.Load()
 	if st == nil {
-		s, err := NewStream(engine, p.cfg.Formats[m.Topic], p.cfg.Tracker)
+		s, err := NewStream(engine, p.cfg.Formats[m.Topic], p.cfg.Tracker, p.cfg.CorrelationKey)
 		if err != nil { // formats are validated at start-up; fall back to detection
-			s, _ = NewStream(engine, FormatAuto, p.cfg.Tracker)
+			s, _ = NewStream(engine, FormatAuto, p.cfg.Tracker, p.cfg.CorrelationKey)
 		}
-		s.SetRedactor(p.red)
 		st = &partitionState{stream: s, engine: engine, next: -1, seen: -1, key: k,
 			lag:      p.metrics.Lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)),
 			messages: p.metrics.Messages.WithLabelValues(m.Topic)}

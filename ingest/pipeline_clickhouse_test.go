@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"github.com/authsift/authsift/ingest/redact"
 	"io"
 	"net"
 	"strconv"
@@ -92,7 +93,7 @@ func countRows(t *testing.T, srv *chtest.Server, sql string) int {
 func openCH(t *testing.T, addr, db string) *ClickHouse {
 	t.Helper()
 	ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{addr}, Database: db,
-		DialTimeout: time.Second, ReadTimeout: 5 * time.Second, Redactor: NewRedactor([]byte("k"))})
+		DialTimeout: time.Second, ReadTimeout: 5 * time.Second, Redactor: redact.New([]byte("k"))})
 	if err != nil {
 		t.Fatal(err)
 	}

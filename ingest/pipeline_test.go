@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/authsift/authsift/ingest/redact"
 	"io"
 	"log/slog"
 	"sync"
@@ -156,7 +157,7 @@ func (h *harness) run(f Fetcher, sink Sink, dlq MessageWriter, cfg PipelineConfi
 	}
 	cfg.MinBackoff = 5 * time.Millisecond
 	cfg.MaxBackoff = 20 * time.Millisecond
-	p := NewPipeline(cfg, h.engine, f, sink, dlq, m, NewRedactor([]byte("k")), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p := NewPipeline(cfg, h.engine, f, sink, dlq, m, redact.New([]byte("k")), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), metrics: m, reg: reg, p: p, fetcher: f}
 	go func() { r.done <- p.Run(ctx, 5*time.Second) }()

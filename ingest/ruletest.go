@@ -61,7 +61,7 @@ func RunTests(engine *classify.Engine) TestReport {
 		res := CaseResult{Case: tc}
 		var gots []got
 		var fired []string
-		s, err := NewStream(engine, formatOf(tc), classify.DefaultTrackerConfig())
+		s, err := NewStream(engine, formatOf(tc), classify.DefaultTrackerConfig(), nil)
 		if err != nil {
 			res.Problems = append(res.Problems, err.Error())
 		} else {

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"github.com/authsift/authsift/ingest/redact"
 	"strings"
 	"testing"
 )
@@ -8,7 +9,7 @@ import (
 // TestRedactAuth0Okta: the secrets Auth0 and Okta events can carry do not
 // survive in the stored raw line.
 func TestRedactAuth0Okta(t *testing.T) {
-	r := NewRedactor([]byte("k"))
+	r := redact.New([]byte("k"))
 	cases := []struct{ in, secret string }{
 		// Auth0 masks details.code itself ("****...PDH"); an unmasked one is hashed too.
 		{`{"log_id":"1","data":{"type":"feacft","details":{"code":"SplxlOBeZQQYbYS6WxSbIA"}}}`, "SplxlOBeZQQYbYS6WxSbIA"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/authsift/authsift/ingest/redact"
 	"log/slog"
 	"net"
 	"net/http"
@@ -105,7 +106,11 @@ func NewService(ctx context.Context, cfg ServiceConfig, logger *slog.Logger) (*S
 	s.buildInfo.WithLabelValues(cfg.Version).Set(1)
 	s.metrics = NewMetrics(reg, cat, cfg.ClientLimit, cfg.ClientAllow)
 
-	red := NewRedactor(cfg.RedactKey)
+	// One key for the stored hashes of secrets and for the correlation
+	// keys, random for this process when no key file is given.
+	key := keyOrRandom(cfg.RedactKey)
+	red := redact.New(key)
+	cfg.Pipeline.CorrelationKey = key
 	var sink Sink = discardSink{}
 	if cfg.ClickHouse != nil {
 		chCfg := *cfg.ClickHouse

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"github.com/authsift/authsift/ingest/redact"
 	"io"
 	"sort"
 	"strings"
@@ -48,7 +49,7 @@ func bump(m map[string]int, k string) {
 }
 
 // Add counts one record; red redacts the raw errors kept for unclassified.
-func (s *Summary) Add(r *Record, red *Redactor) {
+func (s *Summary) Add(r *Record, red *redact.Redactor) {
 	v := r.Verdict
 	s.Outcomes[v.Outcome]++
 	if r.Event == nil {

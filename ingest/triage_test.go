@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/authsift/authsift/ingest/redact"
 	"strconv"
 	"strings"
 	"testing"
@@ -350,7 +351,7 @@ func inline(t *testing.T, sql string, args []any) string {
 func TestTriageModernOnCHDB(t *testing.T) {
 	chtest.RequireCHDB(t)
 	cat, engine := testEngine(t)
-	red := NewRedactor([]byte("test-key"))
+	red := redact.New([]byte("test-key"))
 	schema := Schema{Database: "authsift", Features: ModernFeatures()}
 	now := time.Now().UTC().Truncate(time.Second)
 	baseline, spike := triageData(t, engine, now)

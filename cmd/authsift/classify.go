@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/authsift/authsift/ingest/redact"
 	"io"
 	"os"
 
@@ -30,7 +31,7 @@ func runClassify(ctx context.Context, g *globalOptions, o *classifyOptions, stdi
 			return exitIOError, fmt.Errorf("read redaction key: %w", err)
 		}
 	}
-	red := ingest.NewRedactor(key)
+	red := redact.New(key)
 	tracker, err := o.corr.config()
 	if err != nil {
 		return exitUsage, err
@@ -68,7 +69,7 @@ func runClassify(ctx context.Context, g *globalOptions, o *classifyOptions, stdi
 			label = name
 		}
 		lastLine = 0
-		if err := classifyFile(ctx, name, label, stdin, o, engine, red, tracker, emit); err != nil {
+		if err := classifyFile(ctx, name, label, stdin, o, engine, key, tracker, emit); err != nil {
 			out.Flush()
 			return exitIOError, err
 		}
@@ -85,7 +86,7 @@ func runClassify(ctx context.Context, g *globalOptions, o *classifyOptions, stdi
 }
 
 func classifyFile(ctx context.Context, name, label string, stdin io.Reader, o *classifyOptions, engine *classify.Engine,
-	red *ingest.Redactor, tracker classify.TrackerConfig, emit func(*ingest.Record)) error {
+	key []byte, tracker classify.TrackerConfig, emit func(*ingest.Record)) error {
 	var r io.Reader = stdin
 	if name != "-" {
 		f, err := os.Open(name)
@@ -96,7 +97,7 @@ func classifyFile(ctx context.Context, name, label string, stdin io.Reader, o *c
 		r = f
 	}
 	r = ctxReader{ctx, r}
-	if err := ingest.ClassifyReaderWith(r, label, engine, o.format, red, tracker, emit); err != nil {
+	if err := ingest.ClassifyReaderWith(r, label, engine, o.format, key, tracker, emit); err != nil {
 		return fmt.Errorf("classify %s: %w", name, err)
 	}
 	return nil

@@ -1,4 +1,8 @@
-package ingest
+// Package redact takes secrets out of text: authorization codes, tokens,
+// client secrets, assertions, verifiers and passwords become a keyed hash,
+// so that two mentions of one secret can still be matched without revealing
+// it.
+package redact
 
 import (
 	"crypto/hmac"
@@ -10,7 +14,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unsafe"
+
+	"github.com/authsift/authsift/ingest/internal/rarebyte"
 )
 
 // Redactor replaces secrets (authorization codes, tokens, client secrets,
@@ -27,9 +32,9 @@ type Redactor struct {
 	macs sync.Pool
 }
 
-// NewRedactor returns a redactor keyed with key; an empty key draws a random
-// one (hashes then differ between runs).
-func NewRedactor(key []byte) *Redactor {
+// New returns a redactor keyed with key; an empty key draws a random one
+// (hashes then differ between runs).
+func New(key []byte) *Redactor {
 	if len(key) == 0 {
 		key = make([]byte, 32)
 		_, _ = rand.Read(key)
@@ -49,17 +54,15 @@ func (r *Redactor) Hash(secret string) string {
 	var sum [sha256.Size]byte
 	m.Sum(sum[:0])
 	r.macs.Put(m)
-	var out [len(redactedMark) + 12 + 1]byte
-	copy(out[:], redactedMark)
-	hex.Encode(out[len(redactedMark):], sum[:6])
+	var out [len(Mark) + 12 + 1]byte
+	copy(out[:], Mark)
+	hex.Encode(out[len(Mark):], sum[:6])
 	out[len(out)-1] = '>'
 	return string(out[:])
 }
 
-// keys returns a hasher of correlation keys under the redactor's key.
-func (r *Redactor) keys() *keyHasher { return newKeyHasher(r.key) }
-
-const redactedMark = "<redacted:"
+// Mark starts every hash that stands for a secret: <redacted:3f9a0c1b2d4e>.
+const Mark = "<redacted:"
 
 // isSecretKey reports whether a parameter name names a secret.
 func isSecretKey(k string) bool {
@@ -123,7 +126,7 @@ func (r *Redactor) Redact(s string) string {
 	var buf [8]span
 	spans := buf[:0]
 	add := func(start, end int) {
-		if end > start && !strings.HasPrefix(s[start:], redactedMark) {
+		if end > start && !strings.HasPrefix(s[start:], Mark) {
 			spans = append(spans, span{start, end})
 		}
 	}
@@ -258,7 +261,7 @@ func (r *Redactor) Redact(s string) string {
 	}
 	// Keycloak's "Code '<code>' already used ..."
 	for off := 0; ; {
-		j := indexByString(s[off:], "Code '", 5)
+		j := rarebyte.IndexString(s[off:], "Code '", 5)
 		if j < 0 {
 			break
 		}
@@ -286,11 +289,6 @@ func (r *Redactor) Redact(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
-}
-
-// indexByString is indexBy for a string (read in place, not copied).
-func indexByString(s, sep string, k int) int {
-	return indexBy(unsafe.Slice(unsafe.StringData(s), len(s)), sep, k)
 }
 
 // hasScheme says whether s holds "Bearer " or "bearer ", and "Basic " or

@@ -1,4 +1,4 @@
-package ingest
+package redact
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestRedact(t *testing.T) {
-	r := NewRedactor([]byte("k"))
+	r := New([]byte("k"))
 	secrets := []struct{ in, secret string }{
 		{"POST /token code=SplxlOBeZQQYbYS6WxSbIA&grant_type=authorization_code", "SplxlOBeZQQYbYS6WxSbIA"},
 		{`{"refresh_token":"tGzv3JOkF0XG5Qx2TlKWIA","x":1}`, "tGzv3JOkF0XG5Qx2TlKWIA"},
@@ -40,7 +40,7 @@ func TestRedact(t *testing.T) {
 }
 
 func TestRedactMore(t *testing.T) {
-	r := NewRedactor([]byte("k"))
+	r := New([]byte("k"))
 	cases := []struct{ in, secret string }{
 		{`client_secret="s3cr3t value", grant_type="client_credentials"`, "s3cr3t value"},
 		{`{"password": "hunter22"}`, "hunter22"},
@@ -68,7 +68,7 @@ func TestRedactMore(t *testing.T) {
 }
 
 func BenchmarkRedact(b *testing.B) {
-	r := NewRedactor([]byte("k"))
+	r := New([]byte("k"))
 	line := `2024-05-14 09:12:01,124 WARN  [org.keycloak.events] (executor-thread-7) type="CODE_TO_TOKEN_ERROR", realmId="8f1c2a8e-2b7c-4b61-9d2f-0c1b2d3e4f50", realmName="prod", clientId="web-shop", userId="null", ipAddress="10.1.2.3", error="pkce_verification_failed", reason="Code mismatch", grant_type="authorization_code", code_id="d1e2f3a4-1111-2222-3333-444455556666"`
 	b.SetBytes(int64(len(line)))
 	b.ReportAllocs()
@@ -81,7 +81,7 @@ func BenchmarkRedact(b *testing.B) {
 // request's form body and the response body as a JSON string (nginx
 // escape=json), where quotes are escaped.
 func TestRedactProxyBodies(t *testing.T) {
-	r := NewRedactor([]byte("k"))
+	r := New([]byte("k"))
 	cases := []struct{ in, secret string }{
 		{`"request_body":"grant_type=refresh_token&refresh_token=ChlldzNvamg2ZGtieXFr&client_id=kubernetes&client_secret=a3ViZXJuZXRlcy1zZWNyZXQ"`, "ChlldzNvamg2ZGtieXFr"},
 		{`"request_body":"grant_type=refresh_token&refresh_token=ChlldzNvamg2ZGtieXFr&client_id=kubernetes&client_secret=a3ViZXJuZXRlcy1zZWNyZXQ"`, "a3ViZXJuZXRlcy1zZWNyZXQ"},
