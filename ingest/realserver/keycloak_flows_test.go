@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,13 +29,7 @@ func TestKeycloak(t *testing.T) {
 	want := func(kc []string, ng []string) Want {
 		return Want{st.text: kc, st.json: kc, st.access: ng}
 	}
-	n := func(class string, k int) []string {
-		s := make([]string, k)
-		for i := range s {
-			s[i] = class
-		}
-		return s
-	}
+	n := func(class string, k int) []string { return slices.Repeat([]string{class}, k) }
 	none := Want{}
 	shop, short := realm{"shop"}, realm{"short"}
 	app := newAgent("192.0.2.10", "Go-http-client/1.1")

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -226,5 +225,3 @@ func keycloakArgs(textFile string) []string {
 		"--proxy-headers=xforwarded", "--spi-events-listener--jboss-logging--success-level=info",
 		"--log=console,file", "--log-console-output=json", "--log-file=" + textFile, "--log-file-output=default"}
 }
-
-func TestMain(m *testing.M) { os.Exit(m.Run()) }
