@@ -8,6 +8,7 @@ import (
 
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/gen"
 )
 
 // BenchmarkClickHouseWrite inserts batches of 10,000 rows of the generator's
@@ -49,7 +50,7 @@ func benchRows(b *testing.B, n int, red *Redactor) []Row {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g := NewGenerator(7)
+	g := gen.New(7)
 	now := time.Now().UTC()
 	var rows []Row
 	for i := 0; len(rows) < n; i++ {

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/authsift/authsift/ingest/gen"
 )
 
 // seedLines are the lines of the real logs in testdata and of the generator.
@@ -21,7 +23,7 @@ func seedLines() []string {
 		data, _ := os.ReadFile(p)
 		out = append(out, strings.Split(string(data), "\n")...)
 	}
-	g := NewGenerator(3)
+	g := gen.New(3)
 	for i := 0; i < 2000; i++ {
 		out = append(out, strings.Split(string(g.Append(nil)), "\n")...)
 	}
