@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/ingest/gen"
 )
 
 // TestAlertsFireOnScenarios drives `authsift gen` incident scenarios through
@@ -37,14 +38,14 @@ func TestAlertsFireOnScenarios(t *testing.T) {
 	cases := []struct {
 		scenario, alert string
 	}{
-		{ScenarioSecretExpiry, "AuthsiftClientInvalidClientSpike"},
-		{ScenarioRefreshReplay, "AuthsiftRefreshTokenReplay"},
+		{gen.ScenarioSecretExpiry, "AuthsiftClientInvalidClientSpike"},
+		{gen.ScenarioRefreshReplay, "AuthsiftRefreshTokenReplay"},
 	}
 	for _, c := range cases {
 		t.Run(c.scenario, func(t *testing.T) {
 			const minutes, after = 150, 120
 			start := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
-			g, err := NewScenarioGenerator(GenConfig{Seed: 5, Scenarios: []string{c.scenario}, Client: "billing-api",
+			g, err := gen.NewWithConfig(gen.Config{Seed: 5, Scenarios: []string{c.scenario}, Client: "billing-api",
 				After: after * time.Minute, Start: start, Step: 120 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/ingest/gen"
 )
 
 // A Hydra error record of 555 bytes, as Hydra v2 writes it.
@@ -46,7 +47,7 @@ func BenchmarkDecodeClassifyKeycloak(b *testing.B) {
 func BenchmarkDecodeClassifyMix(b *testing.B) {
 	engine := defaultEngine(b)
 	s, _ := NewStream(engine, FormatAuto, classify.DefaultTrackerConfig(), nil)
-	g := NewGenerator(1)
+	g := gen.New(1)
 	var lines [][]byte
 	var total int
 	for i := 0; i < 4096; i++ {
@@ -88,7 +89,7 @@ func splitLines(b []byte) [][]byte {
 // either); on: a Stream (keyed hashes, Tracker).
 func BenchmarkCorrelation(b *testing.B) {
 	engine := defaultEngine(b)
-	g, err := NewScenarioGenerator(GenConfig{Seed: 1, Scenarios: []string{ScenarioRefreshReplay}})
+	g, err := gen.NewWithConfig(gen.Config{Seed: 1, Scenarios: []string{gen.ScenarioRefreshReplay}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func BenchmarkCorrelation(b *testing.B) {
 // (the failures and malformed lines of the generator's mix), CPU per line.
 func BenchmarkRedactFailures(b *testing.B) {
 	s, _ := NewStream(defaultEngine(b), FormatAuto, classify.DefaultTrackerConfig(), nil)
-	g := NewGenerator(1)
+	g := gen.New(1)
 	var raws []string
 	for i := 0; len(raws) < 4096; i++ {
 		for _, l := range splitLines(g.Append(nil)) {

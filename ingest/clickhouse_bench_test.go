@@ -9,6 +9,7 @@ import (
 
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/gen"
 )
 
 // BenchmarkClickHouseWrite inserts batches of 10,000 rows of the generator's
@@ -50,7 +51,7 @@ func benchRows(b *testing.B, n int, red *redact.Redactor) []Row {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g := NewGenerator(7)
+	g := gen.New(7)
 	now := time.Now().UTC()
 	var rows []Row
 	for i := 0; len(rows) < n; i++ {

@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/authsift/authsift/ingest/gen"
 	"github.com/authsift/authsift/ingest/localch"
 )
 
@@ -77,12 +78,12 @@ func Demo(ctx context.Context, cfg DemoConfig, out io.Writer, logger *slog.Logge
 	}
 	defer svc.Close()
 
-	gen, err := NewScenarioGenerator(GenConfig{Seed: time.Now().UnixNano(), Scenarios: cfg.Scenarios, Client: cfg.Client,
+	g, err := gen.NewWithConfig(gen.Config{Seed: time.Now().UnixNano(), Scenarios: cfg.Scenarios, Client: cfg.Client,
 		After: cfg.After, Clock: time.Now})
 	if err != nil {
 		return err
 	}
-	w := NewGenKafkaWriter(brokers, demoTopic)
+	w := gen.NewKafkaWriter(brokers, demoTopic)
 	defer w.Close()
 
 	demoIntro(out, cfg, chAddr, chNote)
@@ -91,7 +92,7 @@ func Demo(ctx context.Context, cfg DemoConfig, out io.Writer, logger *slog.Logge
 	defer cancel()
 	go func() { errc <- svc.Run(runCtx, nil) }()
 	go func() {
-		_, err := gen.Produce(runCtx, w, GenRun{Rate: cfg.Rate})
+		_, err := g.Produce(runCtx, w, gen.Run{Rate: cfg.Rate})
 		if err != nil && runCtx.Err() == nil {
 			errc <- fmt.Errorf("generator: %w", err)
 		}
@@ -160,9 +161,9 @@ func demoIntro(out io.Writer, cfg DemoConfig, chAddr, chNote string) {
 	fmt.Fprintln(out, chNote)
 	fmt.Fprintf(out, "\nWhat is happening: normal traffic of Keycloak, Hydra, Entra, Auth0, Okta, Zitadel, Authentik, Dex, nginx/Envoy, oauth2-proxy and a gateway; after %s the scenario(s) %s hit client %q.\n",
 		cfg.After, strings.Join(cfg.Scenarios, ", "), cfg.Client)
-	if slices.Contains(cfg.Scenarios, ScenarioSecretExpiry) {
+	if slices.Contains(cfg.Scenarios, gen.ScenarioSecretExpiry) {
 		fmt.Fprintf(out, "Keycloak cannot tell an expired client secret from a wrong or a missing one: %s's Keycloak failures are client_auth_rejected. "+
-			"Entra can: it logs client_secret_expired under the app's id, %s, not its name.\n", cfg.Client, genAppID(cfg.Client))
+			"Entra can: it logs client_secret_expired under the app's id, %s, not its name.\n", cfg.Client, gen.AppID(cfg.Client))
 	}
 	fmt.Fprintf(out, "\nWhere to look:\n  metrics:   http://%s/metrics   (curl -s http://%s/metrics | grep -E 'authsift_(client_)?failures_total')\n", listen, listen)
 	fmt.Fprintf(out, "  health:    http://%s/-/ready\n", listen)

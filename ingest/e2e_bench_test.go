@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/gen"
 )
 
 // TestBenchE2E is `make bench-e2e`: the service binary (AUTHSIFT_BIN) as its
@@ -57,7 +58,7 @@ func TestBenchE2E(t *testing.T) {
 			BatchSize: 1000, BatchBytes: 1 << 20, BatchTimeout: time.Millisecond}
 		defer writers[p].Close()
 	}
-	g := NewGenerator(42)
+	g := gen.New(42)
 	var bytesIn int64
 	batch := make([][]kafka.Message, partitions)
 	sent := 0

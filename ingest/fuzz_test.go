@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/ingest/gen"
 )
 
 // FuzzDecode: no input panics, and every line gives at least one record.
@@ -19,7 +20,7 @@ func FuzzDecode(f *testing.F) {
 			f.Add(l)
 		}
 	}
-	g := NewGenerator(3)
+	g := gen.New(3)
 	for i := 0; i < 50; i++ {
 		f.Add(string(g.Append(nil)))
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/ingest/gen"
 	"github.com/authsift/authsift/rules"
 )
 
@@ -96,7 +97,7 @@ func TestRuleCases(t *testing.T) {
 // failure it writes has a class.
 func TestGeneratedTraffic(t *testing.T) {
 	engine := defaultEngine(t)
-	g := NewGenerator(7)
+	g := gen.New(7)
 	var buf []byte
 	for i := 0; i < 5000; i++ {
 		buf = g.Append(buf)

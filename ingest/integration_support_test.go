@@ -23,6 +23,7 @@ import (
 
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/gen"
 	"github.com/authsift/authsift/ingest/kafkatest"
 )
 
@@ -244,7 +245,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 type producer struct {
 	t   *testing.T
 	w   *kafka.Writer
-	gen *Generator
+	gen *gen.Generator
 	buf []kafka.Message
 }
 
@@ -253,7 +254,7 @@ func newProducer(t *testing.T, brokers []string, topic string, seed int64) *prod
 		BatchSize: 500, BatchBytes: 16 << 20, BatchTimeout: 5 * time.Millisecond, MaxAttempts: 20,
 		WriteBackoffMin: 50 * time.Millisecond, WriteBackoffMax: 500 * time.Millisecond}
 	t.Cleanup(func() { w.Close() })
-	return &producer{t: t, w: w, gen: NewGenerator(seed)}
+	return &producer{t: t, w: w, gen: gen.New(seed)}
 }
 
 // produce writes n messages. A write that fails (a broker is down) is tried

@@ -12,6 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/gen"
 	"github.com/authsift/authsift/ingest/kafkatest"
 )
 
@@ -48,7 +49,7 @@ func TestLoadSustained(t *testing.T) {
 	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireOne,
 		BatchSize: 1000, BatchBytes: 1 << 20, BatchTimeout: 5 * time.Millisecond}
 	defer w.Close()
-	g := NewGenerator(11)
+	g := gen.New(11)
 	type sample struct {
 		at       time.Duration
 		rss, lag float64

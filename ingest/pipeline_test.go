@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/ingest/gen"
 	"github.com/authsift/authsift/rules"
 )
 
@@ -192,7 +193,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // sampleTraffic returns generated lines and how many rows they must give.
 func sampleTraffic(t *testing.T, engine *classify.Engine, n int) ([][]byte, int) {
 	t.Helper()
-	g := NewGenerator(11)
+	g := gen.New(11)
 	var lines [][]byte
 	for len(lines) < n {
 		lines = append(lines, splitLines(g.Append(nil))...)

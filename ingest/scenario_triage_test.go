@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/gen"
 )
 
 // TestTriageNamesTheScenario: `authsift gen`'s secret-expiry incident goes
@@ -14,7 +15,7 @@ func TestTriageNamesTheScenario(t *testing.T) {
 	srv := chtest.Start(t)
 	h := newHarness(t, "auth")
 	now := time.Now().UTC().Truncate(time.Minute)
-	g, err := NewScenarioGenerator(GenConfig{Seed: 9, Scenarios: []string{ScenarioSecretExpiry}, Client: "billing-api",
+	g, err := gen.NewWithConfig(gen.Config{Seed: 9, Scenarios: []string{gen.ScenarioSecretExpiry}, Client: "billing-api",
 		After: 170 * time.Minute, Start: now.Add(-3 * time.Hour), Step: 1500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/authsift/authsift/ingest"
+	"github.com/authsift/authsift/ingest/gen"
 )
 
 type demoOptions struct {
@@ -29,8 +30,8 @@ func (o *demoOptions) flags(cmd *kingpin.CmdClause) {
 	cmd.Flag("web.listen-address", "Address of the service's /metrics and health endpoints.").Default(":9866").StringVar(&o.listen)
 	cmd.Flag("rate", "Generated log lines per second.").Default("500").Float64Var(&o.rate)
 	cmd.Flag("scenario", "Incident to rehearse (repeatable): "+joinScenarios()+".").
-		Default(ingest.ScenarioSecretExpiry).EnumsVar(&o.scenarios, ingest.GenScenarios()...)
-	cmd.Flag("scenario.client", "Client the incident hits.").Default(ingest.DefaultScenarioClient).StringVar(&o.client)
+		Default(gen.ScenarioSecretExpiry).EnumsVar(&o.scenarios, gen.Scenarios()...)
+	cmd.Flag("scenario.client", "Client the incident hits.").Default(gen.DefaultScenarioClient).StringVar(&o.client)
 	cmd.Flag("scenario.after", "When the incident starts.").Default("30s").DurationVar(&o.after)
 	cmd.Flag("duration", "Stop after this long (0: until Ctrl-C).").Default("0").DurationVar(&o.duration)
 	cmd.Flag("log.level", "Log level of the service: debug, info, warn, error.").Default("warn").
@@ -39,7 +40,7 @@ func (o *demoOptions) flags(cmd *kingpin.CmdClause) {
 
 func joinScenarios() string {
 	s := ""
-	for i, n := range ingest.GenScenarios() {
+	for i, n := range gen.Scenarios() {
 		if i > 0 {
 			s += ", "
 		}

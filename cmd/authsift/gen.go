@@ -9,7 +9,7 @@ import (
 
 	"github.com/alecthomas/units"
 
-	"github.com/authsift/authsift/ingest"
+	"github.com/authsift/authsift/ingest/gen"
 )
 
 type genOptions struct {
@@ -47,8 +47,8 @@ func (o *genOptions) validate() error {
 
 // run turns the flags into the generator run: --bytes overrides --lines;
 // the --lines default applies only when nothing else ends the run.
-func (o *genOptions) run() ingest.GenRun {
-	r := ingest.GenRun{Bytes: int64(o.bytes), Rate: o.rate, Duration: o.duration}
+func (o *genOptions) run() gen.Run {
+	r := gen.Run{Bytes: int64(o.bytes), Rate: o.rate, Duration: o.duration}
 	if o.bytes == 0 && (o.linesSet || o.duration == 0 && o.kafkaTopic == "") {
 		r.Lines = int64(o.lines)
 	}
@@ -59,12 +59,12 @@ func runGen(ctx context.Context, o *genOptions, stdout io.Writer) (int, error) {
 	if err := o.validate(); err != nil {
 		return exitUsage, err
 	}
-	cfg := ingest.GenConfig{Seed: o.seed, Scenarios: o.scenarios, Client: o.scenarioClient,
+	cfg := gen.Config{Seed: o.seed, Scenarios: o.scenarios, Client: o.scenarioClient,
 		After: o.scenarioAfter, For: o.scenarioFor}
 	if o.kafkaTopic != "" || o.rate > 0 {
 		cfg.Clock = time.Now // live traffic: lines carry the time they are sent
 	}
-	g, err := ingest.NewScenarioGenerator(cfg)
+	g, err := gen.NewWithConfig(cfg)
 	if err != nil {
 		return exitUsage, fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -79,7 +79,7 @@ func runGen(ctx context.Context, o *genOptions, stdout io.Writer) (int, error) {
 	if run.Progress == nil {
 		run.Progress = os.Stderr
 	}
-	w := ingest.NewGenKafkaWriter(splitList(o.kafkaBrokers), o.kafkaTopic)
+	w := gen.NewKafkaWriter(splitList(o.kafkaBrokers), o.kafkaTopic)
 	_, err = g.Produce(ctx, w, run)
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close kafka writer: %w", cerr)

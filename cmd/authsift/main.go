@@ -15,6 +15,7 @@ import (
 
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/ingest"
+	"github.com/authsift/authsift/ingest/gen"
 	"github.com/authsift/authsift/rules"
 )
 
@@ -88,24 +89,24 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"the service, and ClickHouse when installed (else metrics-only).")
 	demo.flags(demoCmd)
 
-	gen := &genOptions{stderr: stderr}
+	genOpts := &genOptions{stderr: stderr}
 	genCmd := app.Command("gen", "Write realistic mixed-source auth-server log lines to stdout or Kafka, optionally with incident scenarios (demos, rehearsals, benchmarks).")
 	genCmd.Flag("lines", "Number of lines to write (0: no limit); the default 1000 applies only without --duration and --kafka.topic.").
-		Default("1000").IsSetByUser(&gen.linesSet).IntVar(&gen.lines)
-	genCmd.Flag("bytes", "Write lines until this many bytes (e.g. 1GB); overrides --lines.").BytesVar(&gen.bytes)
-	genCmd.Flag("seed", "Random seed: same seed, same lines (and same bytes on stdout without --rate).").Default("1").Int64Var(&gen.seed)
-	genCmd.Flag("rate", "Lines per second (0: as fast as possible).").Default("0").Float64Var(&gen.rate)
-	genCmd.Flag("duration", "Stop after this long (0: no limit).").Default("0").DurationVar(&gen.duration)
+		Default("1000").IsSetByUser(&genOpts.linesSet).IntVar(&genOpts.lines)
+	genCmd.Flag("bytes", "Write lines until this many bytes (e.g. 1GB); overrides --lines.").BytesVar(&genOpts.bytes)
+	genCmd.Flag("seed", "Random seed: same seed, same lines (and same bytes on stdout without --rate).").Default("1").Int64Var(&genOpts.seed)
+	genCmd.Flag("rate", "Lines per second (0: as fast as possible).").Default("0").Float64Var(&genOpts.rate)
+	genCmd.Flag("duration", "Stop after this long (0: no limit).").Default("0").DurationVar(&genOpts.duration)
 	genCmd.Flag("kafka.brokers", "Kafka bootstrap brokers host:port (repeatable or comma-separated).").
-		Default("localhost:9092").StringsVar(&gen.kafkaBrokers)
+		Default("localhost:9092").StringsVar(&genOpts.kafkaBrokers)
 	genCmd.Flag("kafka.topic", "Send the lines to this topic instead of stdout: one message per line, keyed so that related lines share a partition.").
-		PlaceHolder("TOPIC").StringVar(&gen.kafkaTopic)
+		PlaceHolder("TOPIC").StringVar(&genOpts.kafkaTopic)
 	genCmd.Flag("scenario", "Incident to layer on the normal traffic (repeatable): baseline, secret-expiry, redirect-deploy, refresh-replay, credential-stuffing, server-outage.").
-		Default(ingest.ScenarioBaseline).EnumsVar(&gen.scenarios, ingest.GenScenarios()...)
-	genCmd.Flag("scenario.client", "Client the scenarios hit.").Default(ingest.DefaultScenarioClient).StringVar(&gen.scenarioClient)
+		Default(gen.ScenarioBaseline).EnumsVar(&genOpts.scenarios, gen.Scenarios()...)
+	genCmd.Flag("scenario.client", "Client the scenarios hit.").Default(gen.DefaultScenarioClient).StringVar(&genOpts.scenarioClient)
 	genCmd.Flag("scenario.after", "Time into the run when the scenarios start: wall-clock time with --kafka.topic or --rate, else generated time (about 10ms per request).").
-		Default("1m").DurationVar(&gen.scenarioAfter)
-	genCmd.Flag("scenario.for", "How long the scenarios last (0: to the end).").Default("0").DurationVar(&gen.scenarioFor)
+		Default("1m").DurationVar(&genOpts.scenarioAfter)
+	genCmd.Flag("scenario.for", "How long the scenarios last (0: to the end).").Default("0").DurationVar(&genOpts.scenarioFor)
 
 	triage := addTriageCommands(app)
 
@@ -138,7 +139,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case demoCmd.FullCommand():
 		code, err = runDemo(ctx, g, demo, stdout, stderr)
 	case genCmd.FullCommand():
-		code, err = runGen(ctx, gen, stdout)
+		code, err = runGen(ctx, genOpts, stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "authsift %s: %v\n", cmd, err)

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/authsift/authsift/ingest/gen"
 )
 
 // seedLines are the lines of the real logs in testdata and of the generator.
@@ -20,7 +22,10 @@ func seedLines() []string {
 		data, _ := os.ReadFile(p)
 		out = append(out, strings.Split(string(data), "\n")...)
 	}
-	// GENSEEDS: the generator's lines join when ingest/gen is merged.
+	g := gen.New(3)
+	for i := 0; i < 2000; i++ {
+		out = append(out, strings.Split(string(g.Append(nil)), "\n")...)
+	}
 	return out
 }
 

@@ -1,21 +1,22 @@
-package ingest
+package gen_test
 
 import (
 	"testing"
 	"time"
 
 	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/ingest/gen"
 )
 
-// TestGenSaaS: the normal traffic has Auth0 and Okta successes and failures
+// TestSaaS: the normal traffic has Auth0 and Okta successes and failures
 // of several classes, every one classified (checkClean), and the clients
 // keep their ids per source.
-func TestGenSaaS(t *testing.T) {
-	engine := genEngine(t)
-	data := genUntil(t, GenConfig{Seed: 11}, 120*time.Second)
-	recs := genClassify(t, engine, data)
+func TestSaaS(t *testing.T) {
+	engine := newEngine(t)
+	data := generateFor(t, gen.Config{Seed: 11}, 120*time.Second)
+	recs := classifyLines(t, engine, data)
 	checkClean(t, data, recs)
-	g := NewGenerator(11)
+	g := gen.New(11)
 	for _, source := range []string{"auth0", "okta"} {
 		outcomes := map[classify.Outcome]int{}
 		classes := map[string]bool{}
@@ -27,11 +28,7 @@ func TestGenSaaS(t *testing.T) {
 			if r.outcome == classify.Failure {
 				classes[r.class] = true
 			}
-			ids := g.saas.auth0IDs
-			if source == "okta" {
-				ids = g.saas.oktaIDs
-			}
-			if r.client != "" && !genContains(ids, r.client) {
+			if r.client != "" && !contains(g.ClientIDs(source), r.client) {
 				t.Errorf("%s client %q is none of the generator's clients", source, r.client)
 			}
 		}
@@ -45,7 +42,7 @@ func TestGenSaaS(t *testing.T) {
 	}
 }
 
-func genContains(list []string, s string) bool {
+func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
 			return true

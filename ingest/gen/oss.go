@@ -1,4 +1,4 @@
-package ingest
+package gen
 
 import (
 	"strconv"
@@ -14,7 +14,7 @@ import (
 
 // ossBaseline is the normal traffic of these sources, appended to the
 // baseline.
-func ossBaseline() []genItem {
+func ossBaseline() []item {
 	zt := func(desc, typ, parent string, status int) func(*Generator, []byte, int) []byte {
 		return func(g *Generator, b []byte, _ int) []byte { return g.zitadelError(b, desc, typ, parent, status) }
 	}
@@ -30,7 +30,7 @@ func ossBaseline() []genItem {
 	o2p := func(msg string) func(*Generator, []byte, int) []byte {
 		return func(g *Generator, b []byte, c int) []byte { return g.o2pAuthFailure(b, c, msg) }
 	}
-	return []genItem{
+	return []item{
 		// Zitadel: the OP logs failures only.
 		{weight: 3, class: "code_rejected", write: zt("Errors.AuthRequest.NotFound", "invalid_request",
 			"ID=CACHE-d24aD Message=Errors.AuthRequest.NotFound Parent=(sql: no rows in result set)", 400)},

@@ -1,4 +1,4 @@
-package ingest
+package gen
 
 import (
 	"hash/fnv"
@@ -11,31 +11,31 @@ import (
 // of rules/catalog/auth0.yaml and okta.yaml.
 
 const (
-	genAuth0Tenant = "acme-prod"
-	genAuth0Host   = "acme-prod.eu.auth0.com"
-	genOktaAS      = "aus3k5m7nPqR9sT1u3v5" // the custom authorization server
+	auth0Tenant = "acme-prod"
+	auth0Host   = "acme-prod.eu.auth0.com"
+	oktaAS      = "aus3k5m7nPqR9sT1u3v5" // the custom authorization server
 )
 
-// genSaaS holds the clients' Auth0 and Okta ids.
-type genSaaS struct {
+// saas holds the clients' Auth0 and Okta ids.
+type saas struct {
 	auth0IDs []string // 32 characters, as Auth0 client ids
 	oktaIDs  []string // 0oa + 17 characters, as Okta app ids
 	logID    []byte   // scratch for an Auth0 log_id
 }
 
-func newGenSaaS(clients []string) *genSaaS {
-	s := &genSaaS{}
+func newSaaS(clients []string) *saas {
+	s := &saas{}
 	for _, c := range clients {
-		s.auth0IDs = append(s.auth0IDs, genBase62("auth0/"+c, 32))
-		s.oktaIDs = append(s.oktaIDs, "0oa"+genBase62("okta/"+c, 17))
+		s.auth0IDs = append(s.auth0IDs, base62("auth0/"+c, 32))
+		s.oktaIDs = append(s.oktaIDs, "0oa"+base62("okta/"+c, 17))
 	}
 	return s
 }
 
-const genBase62Chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+const base62Chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// genBase62 returns n stable base62 characters derived from seed.
-func genBase62(seed string, n int) string {
+// base62 returns n stable base62 characters derived from seed.
+func base62(seed string, n int) string {
 	b := make([]byte, 0, n)
 	h := fnv.New64a()
 	h.Write([]byte(seed))
@@ -44,7 +44,7 @@ func genBase62(seed string, n int) string {
 		if i%10 == 0 {
 			v = splitmix64(v + uint64(i))
 		}
-		b = append(b, genBase62Chars[v%62])
+		b = append(b, base62Chars[v%62])
 		v /= 62
 	}
 	return string(b)
@@ -67,8 +67,8 @@ type oktaEvent struct {
 	idToken                            bool   // an id token grant event follows (one request, two events)
 }
 
-// genSaaSItems are the Auth0 and Okta requests of the normal traffic.
-func genSaaSItems() []genItem {
+// saasItems are the Auth0 and Okta requests of the normal traffic.
+func saasItems() []item {
 	const codeGrant = "authorization_code"
 	a0 := func(e auth0Event) func(*Generator, []byte, int) []byte {
 		return func(g *Generator, b []byte, c int) []byte { return g.auth0Line(b, c, &e) }
@@ -77,13 +77,13 @@ func genSaaSItems() []genItem {
 		return func(g *Generator, b []byte, c int) []byte { return g.oktaLine(b, c, &e) }
 	}
 	const (
-		token     = "/oauth2/" + genOktaAS + "/v1/token"
-		authorize = "/oauth2/" + genOktaAS + "/v1/authorize"
+		token     = "/oauth2/" + oktaAS + "/v1/token"
+		authorize = "/oauth2/" + oktaAS + "/v1/authorize"
 		browser   = ""
 		server    = "Go-http-client 2.0.0 / Other 0.0.0"
 		refresh   = `{"refresh_token":{"access":"offline"}}`
 	)
-	return []genItem{
+	return []item{
 		// Auth0
 		{weight: 25, flow: flowLogin, write: a0(auth0Event{typ: "s", desc: "Successful login", user: true, details: `{"prompts":[],"stats":{"loginsCount":17}}`})},
 		{weight: 20, flow: flowCode, write: a0(auth0Event{typ: "seacft", desc: "Authorization Code for Access Token", user: true, details: `{"code":"******************************************$code"}`, agent: server})},
@@ -135,7 +135,7 @@ func genSaaSItems() []genItem {
 // description, $code (the tail Auth0 leaves of a masked code), $client,
 // $redirect, $deployed, $family and $email are filled in.
 func (g *Generator) auth0Line(b []byte, c int, e *auth0Event) []byte {
-	user := g.rnd.IntN(genUsers)
+	user := g.rnd.IntN(numUsers)
 	// log_id: 900, the time to the second, then digits (56 in all)
 	id := append(g.saas.logID[:0], "900"...)
 	y, mo, d := g.now.Date()
@@ -178,7 +178,7 @@ func (g *Generator) auth0Line(b []byte, c int, e *auth0Event) []byte {
 	} else {
 		b = g.auth0Fill(b, e.details, c, user)
 	}
-	b = append(b, `,"hostname":"`+genAuth0Host+`","user_id":"`...)
+	b = append(b, `,"hostname":"`+auth0Host+`","user_id":"`...)
 	if e.user {
 		b = append(b, "auth0|"...)
 		b = appendHexBits(b, splitmix64(uint64(user)), 16)
@@ -189,7 +189,7 @@ func (g *Generator) auth0Line(b []byte, c int, e *auth0Event) []byte {
 		b = g.appendUsername(b, user)
 		b = append(b, "@acme.example"...)
 	}
-	b = append(b, `","tenant_name":"`+genAuth0Tenant+`","environment_name":"prod-eu-1","log_id":"`...)
+	b = append(b, `","tenant_name":"`+auth0Tenant+`","environment_name":"prod-eu-1","log_id":"`...)
 	b = append(b, id...)
 	return append(b, `"}}`...)
 }
@@ -232,7 +232,7 @@ func (g *Generator) auth0Fill(b []byte, s string, c, user int) []byte {
 // oktaLine appends a System Log event of client c (and the id token event
 // of the same request when e.idToken).
 func (g *Generator) oktaLine(b []byte, c int, e *oktaEvent) []byte {
-	user := g.rnd.IntN(genUsers)
+	user := g.rnd.IntN(numUsers)
 	txn := g.ids[0][:0]
 	txn = g.appendToken(txn, 26)
 	g.setKey(txn)
@@ -317,7 +317,7 @@ func (g *Generator) oktaEventLine(b []byte, c int, e *oktaEvent, eventType, disp
 		b = append(b, g.clients[c]...)
 		b = append(b, `","displayName":"OpenID Connect Client","detailEntry":{"signOnModeType":"OPENID_CONNECT"}},`...)
 	}
-	return append(b, `{"id":"`+genOktaAS+`","type":"AuthorizationServer","alternateId":"https://acme.okta.com/oauth2/`+genOktaAS+`","displayName":"default","detailEntry":null}]}`...)
+	return append(b, `{"id":"`+oktaAS+`","type":"AuthorizationServer","alternateId":"https://acme.okta.com/oauth2/`+oktaAS+`","displayName":"default","detailEntry":null}]}`...)
 }
 
 // appendOktaUserID appends user's Okta id: 00u and 17 characters.
@@ -328,7 +328,7 @@ func (g *Generator) appendOktaUserID(b []byte, user int) []byte {
 		if i == 10 {
 			v = splitmix64(v)
 		}
-		b = append(b, genBase62Chars[v%62])
+		b = append(b, base62Chars[v%62])
 		v /= 62
 	}
 	return b
