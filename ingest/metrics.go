@@ -29,6 +29,7 @@ type Metrics struct {
 	FlushDuration    prometheus.Histogram
 	Flushes          prometheus.Counter
 	FlushErrors      *prometheus.CounterVec
+	HighWaterErrors  *prometheus.CounterVec
 	CommitDuration   prometheus.Histogram
 	CommitErrors     prometheus.Counter
 	DLQ              *prometheus.CounterVec
@@ -109,6 +110,8 @@ func NewMetrics(reg prometheus.Registerer, cat *rules.Catalog, clientLimit int, 
 		Flushes: f.NewCounter(prometheus.CounterOpts{Name: "authsift_flushes_total", Help: "Batches stored."}),
 		FlushErrors: f.NewCounterVec(prometheus.CounterOpts{Name: "authsift_clickhouse_write_errors_total",
 			Help: "Failed batch writes to ClickHouse (each is retried), by error category."}, []string{"category"}),
+		HighWaterErrors: f.NewCounterVec(prometheus.CounterOpts{Name: "authsift_clickhouse_high_water_errors_total",
+			Help: "Failed reads of a partition's stored high-water mark when its messages start or jump (asked again at its next message; the flush checks again before storing), by error category."}, []string{"category"}),
 		CommitDuration: f.NewHistogram(prometheus.HistogramOpts{Name: "authsift_kafka_commit_duration_seconds",
 			Help: "Time to commit Kafka offsets after a stored batch.", Buckets: prometheus.ExponentialBuckets(0.001, 3, 10)}),
 		CommitErrors: f.NewCounter(prometheus.CounterOpts{Name: "authsift_kafka_commit_errors_total",
@@ -158,6 +161,7 @@ func NewMetrics(reg prometheus.Registerer, cat *rules.Catalog, clientLimit int, 
 	}
 	for _, cat := range []string{"timeout", "network", "server", "schema", "other"} {
 		m.FlushErrors.WithLabelValues(cat)
+		m.HighWaterErrors.WithLabelValues(cat)
 	}
 	m.CatalogLoaded(cat)
 	return m

@@ -56,6 +56,15 @@ func (s *Stream) Line(n int, line []byte, truncated bool, emit func(*Record)) {
 	}
 }
 
+// mustStream returns s; it panics on err, for a stream of FormatAuto,
+// which cannot fail.
+func mustStream(s *Stream, err error) *Stream {
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
 // ClassifyReader streams r through a new Stream; file names the input in the
 // records (empty for one input).
 func ClassifyReader(r io.Reader, file string, engine *classify.Engine, format string, emit func(*Record)) error {

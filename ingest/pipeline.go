@@ -429,8 +429,9 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message, now time.Tim
 	engine := p.engine.Load()
 	if st == nil {
 		s, err := NewStream(engine, p.cfg.Formats[m.Topic], p.cfg.Tracker, p.cfg.CorrelationKey)
-		if err != nil { // formats are validated at start-up; fall back to detection
-			s, _ = NewStream(engine, FormatAuto, p.cfg.Tracker, p.cfg.CorrelationKey)
+		if err != nil { // formats are validated at start-up: not expected
+			p.logger.Warn("format of topic unknown: its sources are detected per message", "topic", m.Topic, "err", err)
+			s = mustStream(NewStream(engine, FormatAuto, p.cfg.Tracker, p.cfg.CorrelationKey))
 		}
 		st = &partitionState{stream: s, engine: engine, next: -1, seen: -1, key: k,
 			lag:      p.metrics.Lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)),
@@ -451,7 +452,9 @@ func (p *Pipeline) partition(ctx context.Context, m *kafka.Message, now time.Tim
 			off, found, err := hw.HighWater(ctx, m.Topic, int32(m.Partition))
 			switch {
 			case err != nil:
-				p.metrics.FlushErrors.WithLabelValues(errorCategory(err)).Inc()
+				p.metrics.HighWaterErrors.WithLabelValues(errorCategory(err)).Inc()
+				p.logger.Warn("read of the stored high-water mark failed: asked again at the partition's next message, checked again before the flush",
+					"topic", m.Topic, "partition", m.Partition, "err", err)
 			case found:
 				st.hw = off
 			}

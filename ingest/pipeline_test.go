@@ -33,6 +33,8 @@ type memSink struct {
 	// landed, the answer timed out)
 	lostAcks int
 	writes   int
+	// hwFailures: fail this many high-water reads first
+	hwFailures int
 }
 
 func newMemSink() *memSink { return &memSink{rows: map[[4]int64]Row{}} }
@@ -70,6 +72,10 @@ func (s *memSink) Write(_ context.Context, rows []Row) error {
 func (s *memSink) HighWater(_ context.Context, topic string, partition int32) (int64, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.hwFailures > 0 {
+		s.hwFailures--
+		return 0, false, errors.New("dial tcp 127.0.0.1:9000: connect: connection refused")
+	}
 	best, found := int64(-1), false
 	for _, r := range s.rows {
 		if r.Topic == topic && r.Partition == partition && r.Offset > best {
@@ -289,6 +295,29 @@ func TestPipelineSurvivesSinkOutage(t *testing.T) {
 	}
 	if sink.duplicates != 0 {
 		t.Fatalf("%d duplicates", sink.duplicates)
+	}
+}
+
+// TestPipelineHighWaterReadFails: a failed read of a partition's stored
+// high-water mark is counted as such (not as a write error) and the rows are
+// still stored exactly once.
+func TestPipelineHighWaterReadFails(t *testing.T) {
+	h := newHarness(t, "auth")
+	lines, want := sampleTraffic(t, h.engine, 300)
+	h.produce("auth", lines)
+	sink := newMemSink()
+	sink.hwFailures = 1
+	r := h.run(h.reader("g8", "auth"), sink, nil, PipelineConfig{BatchRows: 100})
+	eventually(t, "offsets committed", func() bool { return committed(t, h.brokers, "g8", "auth") == int64(len(lines)) })
+	r.stop(t)
+	if sink.count() != want || sink.duplicates != 0 {
+		t.Fatalf("stored %d rows (want %d), %d of them twice", sink.count(), want, sink.duplicates)
+	}
+	if got := testutil.ToFloat64(r.metrics.HighWaterErrors.WithLabelValues("network")); got != 1 {
+		t.Fatalf("high-water read errors counted %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(r.metrics.FlushErrors.WithLabelValues("network")); got != 0 {
+		t.Fatalf("a high-water read error was counted as %v write errors", got)
 	}
 }
 
