@@ -118,6 +118,9 @@ func queryParam(u []byte, name string) []byte {
 	return nil
 }
 
+// hasParam reports whether the URL (or form body) u has the parameter name.
+func hasParam(u []byte, name string) bool { return queryParam(u, name) != nil }
+
 // unescapeParam decodes a percent-encoded value (a code in a URL and the
 // same code in a form body must give one key).
 func unescapeParam(b []byte) []byte {

@@ -335,13 +335,3 @@ func goMapScalar(m []byte, key string) []byte {
 	}
 	return v
 }
-
-// hasParam reports whether the URL has a query or fragment parameter name.
-func hasParam(u []byte, name string) bool {
-	for _, sep := range []string{"?", "&", "#"} {
-		if bytes.Contains(u, []byte(sep+name+"=")) {
-			return true
-		}
-	}
-	return false
-}
