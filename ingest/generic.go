@@ -201,7 +201,7 @@ func bearerError(ev *classify.Event, h string) bool {
 		return false
 	}
 	params := map[string]string{}
-	parseKeycloakKV([]byte(strings.TrimSpace(h[len("Bearer"):])), func(k, v []byte) {
+	parseCommaKV([]byte(strings.TrimSpace(h[len("Bearer"):])), func(k, v []byte) {
 		params[string(k)] = string(v)
 	})
 	if params["error"] == "" {

@@ -178,50 +178,6 @@ func (d *Decoder) decodeHydraText(line []byte) ([]classify.Event, bool) {
 	return d.events, true
 }
 
-// isIdentifier: a wire error looks like invalid_grant, not like &{Forbidden 403}.
-func isIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if !(c == '_' || c == '.' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-			return false
-		}
-	}
-	return true
-}
-
-// parseLogfmt visits key=value and key="quoted value" pairs separated by spaces.
-func parseLogfmt(s []byte, visit func(k, v []byte)) {
-	for len(s) > 0 {
-		s = bytes.TrimLeft(s, " ")
-		eq := bytes.IndexByte(s, '=')
-		if eq < 0 {
-			return
-		}
-		key := s[:eq]
-		if sp := bytes.LastIndexByte(key, ' '); sp >= 0 {
-			key = key[sp+1:] // a word without "=" before the key
-		}
-		s = s[eq+1:]
-		var val []byte
-		if len(s) > 0 && s[0] == '"' {
-			end, out, ok := unquoteDouble(s[1:])
-			if !ok {
-				return
-			}
-			val, s = out, s[1+end:]
-		} else {
-			end := bytes.IndexByte(s, ' ')
-			if end < 0 {
-				end = len(s)
-			}
-			val, s = s[:end], s[end:]
-		}
-		visit(key, val)
-	}
-}
-
 // Hydra v2's default text format prints nested fields as Go maps, unquoted:
 //   time=... level=info msg=access denied audience=application error=map[debug: message:invalid_grant reason:The authorization code has already been used. status:Bad Request status_code:400] http_request=map[headers:map[...] host:... method:POST path:/oauth2/token ...]
 // Go prints map keys sorted, so a field's value runs up to the next known key.
