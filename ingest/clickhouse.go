@@ -4,12 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/authsift/authsift/ingest/internal/creds"
 	"github.com/authsift/authsift/ingest/redact"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -130,33 +129,14 @@ func (c *ClickHouseConfig) Validate() error {
 // Password returns the password from PasswordFile, else from
 // $AUTHSIFT_CLICKHOUSE_PASSWORD (empty when neither is set).
 func (c *ClickHouseConfig) Password() (string, error) {
-	if c.PasswordFile == "" {
-		return os.Getenv(ClickHousePasswordEnv), nil
-	}
-	b, err := os.ReadFile(c.PasswordFile)
-	if err != nil {
-		return "", fmt.Errorf("read clickhouse password file: %w", err)
-	}
-	return strings.TrimRight(string(b), "\r\n"), nil
+	return creds.Password("clickhouse", c.PasswordFile, ClickHousePasswordEnv)
 }
 
 func (c *ClickHouseConfig) tlsConfig() (*tls.Config, error) {
 	if !c.TLS {
 		return nil, nil
 	}
-	t := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.TLSInsecureSkipVerify} //nolint:gosec // asked for
-	if c.TLSCAFile != "" {
-		pem, err := os.ReadFile(c.TLSCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read clickhouse CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("read clickhouse CA file %s: no PEM certificate", c.TLSCAFile)
-		}
-		t.RootCAs = pool
-	}
-	return t, nil
+	return creds.TLS("clickhouse", c.TLSCAFile, c.TLSInsecureSkipVerify)
 }
 
 func compression(method string) *clickhouse.Compression {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/authsift/authsift/ingest/internal/backoff"
 	"log/slog"
 	"sync"
 	"time"
@@ -118,21 +119,20 @@ func (c *GroupConsumer) Close() error {
 // Run takes part in the group's generations until ctx ends: for each, one
 // reader per assigned partition, and a settling step when it ends.
 func (c *GroupConsumer) Run(ctx context.Context) {
-	backoff := 100 * time.Millisecond
+	retry := backoff.New(100*time.Millisecond, 5*time.Second)
 	for {
 		gen, err := c.group.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
 				return
 			}
-			c.logger.Warn("kafka consumer group: joining failed; retrying", "err", err, "backoff", backoff)
-			if !sleep(ctx, backoff) {
+			c.logger.Warn("kafka consumer group: joining failed; retrying", "err", err, "backoff", retry.Delay())
+			if !retry.Wait(ctx) {
 				return
 			}
-			backoff = min(2*backoff, 5*time.Second)
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		retry.Reset()
 		c.generation(ctx, gen)
 	}
 }
@@ -205,21 +205,20 @@ func (c *GroupConsumer) read(ctx, gctx context.Context, k partitionKey, offset i
 	if err := r.SetOffset(offset); err != nil {
 		c.logger.Error("kafka: cannot set the partition's offset", "topic", k.topic, "partition", k.partition, "offset", offset, "err", err)
 	}
-	backoff := 100 * time.Millisecond
+	retry := backoff.New(100*time.Millisecond, 5*time.Second)
 	for {
 		m, err := r.FetchMessage(rctx)
 		if err != nil {
 			if rctx.Err() != nil {
 				return
 			}
-			c.logger.Warn("kafka fetch failed; retrying", "topic", k.topic, "partition", k.partition, "err", err, "backoff", backoff)
-			if !sleep(rctx, backoff) {
+			c.logger.Warn("kafka fetch failed; retrying", "topic", k.topic, "partition", k.partition, "err", err, "backoff", retry.Delay())
+			if !retry.Wait(rctx) {
 				return
 			}
-			backoff = min(2*backoff, 5*time.Second)
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		retry.Reset()
 		if !c.push(rctx, m) {
 			return
 		}

@@ -3,11 +3,9 @@ package ingest
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
+	"github.com/authsift/authsift/ingest/internal/creds"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -57,35 +55,20 @@ func (a *KafkaAuth) Validate() error {
 // Apply sets the TLS config and the SASL mechanism of cfg.
 func (a *KafkaAuth) Apply(cfg *KafkaConfig) error {
 	if a.TLS {
-		t := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: a.TLSInsecureSkipVerify} //nolint:gosec // asked for
-		if a.TLSCAFile != "" {
-			pem, err := os.ReadFile(a.TLSCAFile)
-			if err != nil {
-				return fmt.Errorf("read kafka CA file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return fmt.Errorf("read kafka CA file %s: no PEM certificate", a.TLSCAFile)
-			}
-			t.RootCAs = pool
+		t, err := creds.TLS("kafka", a.TLSCAFile, a.TLSInsecureSkipVerify)
+		if err != nil {
+			return err
 		}
 		cfg.TLS = t
 	}
 	if a.Mechanism == "" {
 		return nil
 	}
-	password := os.Getenv(KafkaPasswordEnv)
-	if a.PasswordFile != "" {
-		b, err := os.ReadFile(a.PasswordFile)
-		if err != nil {
-			return fmt.Errorf("read kafka password file: %w", err)
-		}
-		password = strings.TrimRight(string(b), "\r\n")
+	password, err := creds.Password("kafka", a.PasswordFile, KafkaPasswordEnv)
+	if err != nil {
+		return err
 	}
-	var (
-		m   sasl.Mechanism
-		err error
-	)
+	var m sasl.Mechanism
 	switch a.Mechanism {
 	case "plain":
 		m = plain.Mechanism{Username: a.Username, Password: password}

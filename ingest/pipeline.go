@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/authsift/authsift/ingest/internal/backoff"
 	"github.com/authsift/authsift/ingest/redact"
 	"log/slog"
 	"net"
@@ -705,7 +706,7 @@ func (p *Pipeline) updateStateMetrics() {
 
 // retry calls fn until it succeeds or ctx ends, backing off exponentially.
 func (p *Pipeline) retry(ctx context.Context, fn func() error, failed func(error)) error {
-	backoff := p.cfg.MinBackoff
+	delay := backoff.New(p.cfg.MinBackoff, p.cfg.MaxBackoff)
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		if err == nil {
@@ -719,24 +720,11 @@ func (p *Pipeline) retry(ctx context.Context, fn func() error, failed func(error
 		}
 		failed(err)
 		if attempt == 1 || attempt%10 == 0 {
-			p.logger.Warn("write failed; fetching paused, retrying", "err", err, "attempt", attempt, "backoff", backoff)
+			p.logger.Warn("write failed; fetching paused, retrying", "err", err, "attempt", attempt, "backoff", delay.Delay())
 		}
-		if !sleep(ctx, backoff) {
+		if !delay.Wait(ctx) {
 			return errors.Join(err, ctx.Err())
 		}
-		backoff = min(backoff*2, p.cfg.MaxBackoff)
-	}
-}
-
-// sleep waits for d, or less when ctx ends first (then it says false).
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
