@@ -17,6 +17,15 @@ type Record struct {
 	Verdict classify.Verdict
 }
 
+// freeText is what an event echoes of its line as free text, redacted: the
+// one list of those fields, for every output (JSONL, ClickHouse rows).
+type freeText struct{ reason, debug, detail, redirectURI string }
+
+func redactFreeText(ev *classify.Event, red *redact.Redactor) freeText {
+	return freeText{reason: red.Redact(ev.Reason), debug: red.Redact(ev.Debug),
+		detail: red.Redact(ev.Detail), redirectURI: red.Redact(ev.RedirectURI)}
+}
+
 // AppendJSON appends r as one JSON object (no newline). Free text is redacted.
 func AppendJSON(b []byte, r *Record, red *redact.Redactor) []byte {
 	ev, v := r.Event, r.Verdict
@@ -57,12 +66,9 @@ func AppendJSON(b []byte, r *Record, red *redact.Redactor) []byte {
 	b = appendOpt(b, "type", ev.Type)
 	b = appendOpt(b, "error", ev.Error)
 	b = appendOpt(b, "code", ev.Code)
-	if ev.Reason != "" {
-		b = appendOpt(b, "reason", red.Redact(ev.Reason))
-	}
-	if ev.Debug != "" {
-		b = appendOpt(b, "debug", red.Redact(ev.Debug))
-	}
+	text := redactFreeText(ev, red)
+	b = appendOpt(b, "reason", text.reason)
+	b = appendOpt(b, "debug", text.debug)
 	b = appendOpt(b, "client_id", ev.ClientID)
 	b = appendOpt(b, "user_id", ev.UserID)
 	b = appendOpt(b, "grant_type", ev.GrantType)
@@ -74,12 +80,8 @@ func AppendJSON(b []byte, r *Record, red *redact.Redactor) []byte {
 	b = appendOpt(b, "realm", ev.Realm)
 	b = appendOpt(b, "ip", ev.IP)
 	b = appendOpt(b, "trace_id", ev.TraceID)
-	if ev.RedirectURI != "" {
-		b = appendOpt(b, "redirect_uri", red.Redact(ev.RedirectURI))
-	}
-	if ev.Detail != "" {
-		b = appendOpt(b, "detail", red.Redact(ev.Detail))
-	}
+	b = appendOpt(b, "redirect_uri", text.redirectURI)
+	b = appendOpt(b, "detail", text.detail)
 	return append(b, '}')
 }
 
