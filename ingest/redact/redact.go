@@ -117,6 +117,8 @@ func indexAfter(s string, from int, a, b byte) int {
 type span struct{ start, end int }
 
 // Redact returns s with every secret it recognises replaced by its hash.
+// Each scanner below finds one shape of secret; overlapping finds are
+// replaced once.
 func (r *Redactor) Redact(s string) string {
 	if len(s) < 5 {
 		// The shortest secret a pattern takes is "k=v" behind a key of
@@ -125,12 +127,43 @@ func (r *Redactor) Redact(s string) string {
 	}
 	var buf [8]span
 	spans := buf[:0]
-	add := func(start, end int) {
-		if end > start && !strings.HasPrefix(s[start:], Mark) {
-			spans = append(spans, span{start, end})
-		}
+	spans = scanKeyValues(s, spans)
+	spans = scanJSONKeys(s, spans)
+	spans = scanEscapedJSONKeys(s, spans)
+	spans = scanJWTs(s, spans)
+	spans = scanSchemes(s, spans)
+	spans = scanCodeWarnings(s, spans)
+	if len(spans) == 0 {
+		return s
 	}
-	// key=value
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+	var b strings.Builder
+	b.Grow(len(s) + 16*len(spans))
+	last := 0
+	for _, sp := range spans {
+		if sp.start < last {
+			continue // overlaps one already replaced
+		}
+		b.WriteString(s[last:sp.start])
+		b.WriteString(r.Hash(s[sp.start:sp.end]))
+		last = sp.end
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// addSpan appends the secret s[start:end], unless it is empty or a hash
+// already.
+func addSpan(s string, spans []span, start, end int) []span {
+	if end > start && !strings.HasPrefix(s[start:], Mark) {
+		spans = append(spans, span{start, end})
+	}
+	return spans
+}
+
+// scanKeyValues finds key=value (query strings, form bodies, logfmt,
+// Keycloak events) under a secret key.
+func scanKeyValues(s string, spans []span) []span {
 	for off := 0; ; {
 		j := strings.IndexByte(s[off:], '=')
 		if j < 0 {
@@ -144,11 +177,16 @@ func (r *Redactor) Redact(s string) string {
 		off = i + 1
 		if isSecretKey(s[k:i]) {
 			start, end := valueAt(s, i+1)
-			add(start, end)
+			spans = addSpan(s, spans, start, end)
 			off = max(off, end)
 		}
 	}
-	// "key":"value", with optional spaces after the colon
+	return spans
+}
+
+// scanJSONKeys finds "key":"value" under a secret key, with optional spaces
+// after the colon.
+func scanJSONKeys(s string, spans []span) []span {
 	for off := 0; ; {
 		j := indexAfter(s, off+1, '"', ':')
 		if j < 0 {
@@ -166,13 +204,17 @@ func (r *Redactor) Redact(s string) string {
 		}
 		if v < len(s) && s[v] == '"' {
 			start, end := valueAt(s, v)
-			add(start, end)
+			spans = addSpan(s, spans, start, end)
 			off = max(off, end)
 		}
 	}
-	// \"key\":\"value\": a JSON body logged as a JSON string (nginx
-	// escape=json $resp_body, Envoy dynamic metadata, Docker's log field).
-	// The loop acts on \": only: a line without one (most) skips it.
+	return spans
+}
+
+// scanEscapedJSONKeys finds \"key\":\"value\": a JSON body logged as a JSON
+// string (nginx escape=json $resp_body, Envoy dynamic metadata, Docker's log
+// field). It acts on \": only: a line without one (most) skips it.
+func scanEscapedJSONKeys(s string, spans []span) []span {
 	for off, has := 0, strings.Contains(s, `\":`); has; {
 		j := indexAfter(s, off+2, '"', ':')
 		for j >= 0 && s[j-1] != '\\' {
@@ -198,10 +240,14 @@ func (r *Redactor) Redact(s string) string {
 		if end < 0 {
 			end = len(s) - v - 2
 		}
-		add(v+2, v+2+end)
+		spans = addSpan(s, spans, v+2, v+2+end)
 		off = max(off, v+2+end)
 	}
-	// JWTs
+	return spans
+}
+
+// scanJWTs finds JSON Web Tokens.
+func scanJWTs(s string, spans []span) []span {
 	for off := 0; ; {
 		// "eyJ" found by its rare 'J' (an 'e' is in most words)
 		j := indexAfter(s, off+2, 'y', 'J')
@@ -217,13 +263,17 @@ func (r *Redactor) Redact(s string) string {
 			continue
 		}
 		if end := jwtEnd(s, i); end > 0 {
-			add(i, end)
+			spans = addSpan(s, spans, i, end)
 			off = end
 		}
 	}
-	// Bearer and Basic credentials. The loop takes only a scheme behind a
-	// 'B' or 'b': a line without one (most) skips it, found by those rarer
-	// bytes instead of every space.
+	return spans
+}
+
+// scanSchemes finds Bearer and Basic credentials. It takes only a scheme
+// behind a 'B' or 'b': a line without one (most) skips it, found by those
+// rarer bytes instead of every space.
+func scanSchemes(s string, spans []span) []span {
 	bearer, basic := hasScheme(s)
 	for _, scheme := range [...]string{"earer ", "asic "} {
 		n := len(scheme)
@@ -254,12 +304,16 @@ func (r *Redactor) Redact(s string) string {
 				end++
 			}
 			if end-v >= 8 && notAWord(s[v:end]) {
-				add(v, end)
+				spans = addSpan(s, spans, v, end)
 				off = end
 			}
 		}
 	}
-	// Keycloak's "Code '<code>' already used ..."
+	return spans
+}
+
+// scanCodeWarnings finds the code of Keycloak's "Code '<code>' already used ...".
+func scanCodeWarnings(s string, spans []span) []span {
 	for off := 0; ; {
 		j := rarebyte.IndexString(s[off:], "Code '", 5)
 		if j < 0 {
@@ -268,27 +322,11 @@ func (r *Redactor) Redact(s string) string {
 		v := off + j + len("Code '")
 		off = v
 		if end := strings.IndexByte(s[v:], '\''); end > 0 {
-			add(v, v+end)
+			spans = addSpan(s, spans, v, v+end)
 			off = v + end
 		}
 	}
-	if len(spans) == 0 {
-		return s
-	}
-	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
-	var b strings.Builder
-	b.Grow(len(s) + 16*len(spans))
-	last := 0
-	for _, sp := range spans {
-		if sp.start < last {
-			continue // overlaps one already replaced
-		}
-		b.WriteString(s[last:sp.start])
-		b.WriteString(r.Hash(s[sp.start:sp.end]))
-		last = sp.end
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return spans
 }
 
 // hasScheme says whether s holds "Bearer " or "bearer ", and "Basic " or
