@@ -47,7 +47,7 @@ fuzz: ## fuzz the decoders and the catalog loader for 30s each
 	$(GO) test ./rules -run '^$$' -fuzz FuzzParse -fuzztime 30s
 
 bench: ## micro-benchmarks: classify-only and decode+classify
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./classify ./ingest ./ingest/gen
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./classify ./ingest ./ingest/gen ./ingest/redact
 
 bench-file: build ## `authsift classify` throughput and peak RSS on generated 256MB and 1GB files
 	@mkdir -p $(BENCH_OUT)
