@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/authsift/authsift/classify"
+	askafka "github.com/authsift/authsift/ingest/kafka"
 )
 
 // badInput is a message the pipeline must survive without loss of the
@@ -82,10 +83,10 @@ func TestPipelineBadInput(t *testing.T) {
 			for _, v := range values {
 				want += rowsOf(stream, v)
 			}
-			dlq := NewDLQWriter(KafkaConfig{Brokers: h.brokers, DLQTopic: "auth.dlq"})
+			dlq := askafka.NewDLQWriter(askafka.Config{Brokers: h.brokers, DLQTopic: "auth.dlq"})
 			defer dlq.Close()
 			sink := newMemSink()
-			r := h.run(h.reader("bad", "auth"), sink, TruncateDeadLetters(dlq), PipelineConfig{BatchRows: 100})
+			r := h.run(h.reader("bad", "auth"), sink, askafka.TruncateDeadLetters(dlq), PipelineConfig{BatchRows: 100})
 			// A 10 MB message is slow under the race detector: a longer deadline.
 			waitUntil(t, 2*time.Minute, "all committed past the bad message", func() bool {
 				return committedOn(t, h.brokers, "bad", "auth", 1) == int64(len(values))

@@ -95,6 +95,13 @@ func NewDecoder(format string) (*Decoder, error) {
 	return nil, fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(Formats(), ", "))
 }
 
+// CheckFormat reports a format no decoder reads (kafka.SplitTopics checks
+// the formats pinned per topic with it).
+func CheckFormat(format string) error {
+	_, err := NewDecoder(format)
+	return err
+}
+
 func (d *Decoder) wants(source string) bool {
 	return d.format == FormatAuto || d.format == source
 }

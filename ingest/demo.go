@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/authsift/authsift/ingest/gen"
+	"github.com/authsift/authsift/ingest/kafka"
 	"github.com/authsift/authsift/ingest/localch"
 )
 
@@ -62,7 +63,7 @@ func Demo(ctx context.Context, cfg DemoConfig, out io.Writer, logger *slog.Logge
 	defer stopCH()
 
 	svcCfg := ServiceConfig{
-		Kafka:         KafkaConfig{Brokers: brokers, Group: "authsift-demo", Topics: []string{demoTopic}, DLQTopic: demoTopic + ".dlq"},
+		Kafka:         kafka.Config{Brokers: brokers, Group: "authsift-demo", Topics: []string{demoTopic}, DLQTopic: demoTopic + ".dlq"},
 		Pipeline:      PipelineConfig{BatchRows: 5000, FlushInterval: time.Second},
 		RuleFiles:     cfg.RuleFiles,
 		ListenAddress: cfg.Listen,

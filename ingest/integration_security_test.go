@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/kafka"
 	"github.com/authsift/authsift/ingest/kafkatest"
 )
 
@@ -54,7 +55,7 @@ func TestIntegrationKafkaSCRAM(t *testing.T) {
 
 	t.Run("wrong password", func(t *testing.T) {
 		a := secure("--kafka.tls-ca-file", certFile)
-		a.env = []string{KafkaPasswordEnv + "=not-the-password"}
+		a.env = []string{kafka.PasswordEnv + "=not-the-password"}
 		wantRefused(t, a, "SASL Authentication Failed")
 	})
 	t.Run("untrusted certificate", func(t *testing.T) {

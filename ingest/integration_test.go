@@ -16,6 +16,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/authsift/authsift/ingest/chtest"
+	askafka "github.com/authsift/authsift/ingest/kafka"
 	"github.com/authsift/authsift/ingest/kafkatest"
 )
 
@@ -210,9 +211,9 @@ func TestIntegration(t *testing.T) {
 		// While inserts are slow, fetching pauses: what authsift holds
 		// fetched but not committed stays within two batches (the one being
 		// stored and the next; at most 4x batch.rows messages each),
-		// kafka-go's partition readers' queues (groupReadersQueued over
-		// the four partitions) and the consumer's queue (groupQueued).
-		const bound = 2*4*batchRows + groupReadersQueued + groupQueued + 100
+		// kafka-go's partition readers' queues over the four partitions and
+		// the consumer's queue (askafka.MaxBuffered).
+		const bound = 2*4*batchRows + askafka.MaxBuffered + 100
 		var peakInFlight, maxLag float64
 		waitFor(t, 4*time.Minute, "all committed", func() bool {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -283,7 +284,7 @@ func TestIntegration(t *testing.T) {
 		for _, b := range poison {
 			if b.reason != "" {
 				want[b.reason]++
-				if len(b.value) > DeadLetterMaxValue {
+				if len(b.value) > askafka.DeadLetterMaxValue {
 					wantTruncated++
 				}
 			}
@@ -297,7 +298,7 @@ func TestIntegration(t *testing.T) {
 				switch h.Key {
 				case "authsift-reason":
 					got[string(h.Value)]++
-				case HeaderTruncatedFrom:
+				case askafka.HeaderTruncatedFrom:
 					truncated++
 				}
 			}

@@ -43,8 +43,8 @@ package ingest
 // events and the view. The pipeline ensures the first by skipping, after a
 // restart, every message at or below (*ClickHouse).HighWater of its
 // partition, and by letting a rebalance wait for the batches in flight
-// (GroupConsumer), so a partition has one writer at a time; and the second
-// by checking the rollup of every such skipped message against events FINAL
+// (kafka.GroupConsumer), so a partition has one writer at a time; and the
+// second by checking the rollup of every such skipped message against events FINAL
 // (RepairRollup). It always reads with sum(events) (SummingMergeTree folds
 // rows in the background, not at insert):
 //

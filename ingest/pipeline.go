@@ -22,7 +22,7 @@ import (
 	"github.com/authsift/authsift/classify"
 )
 
-// Fetcher is the Kafka consumer the pipeline reads (GroupConsumer). It
+// Fetcher is the Kafka consumer the pipeline reads (kafka.GroupConsumer). It
 // hands out what it fetched in slices: one lock and one wake-up per slice,
 // not per message.
 type Fetcher interface {
@@ -36,7 +36,7 @@ type Fetcher interface {
 
 // A Rebalancer is a Fetcher in a consumer group that waits, when partitions
 // are revoked, for the pipeline to store and commit what it was handed
-// (GroupConsumer).
+// (kafka.GroupConsumer).
 type Rebalancer interface {
 	// Revoked gives a token when a rebalance starts: store and commit now.
 	Revoked() <-chan struct{}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/authsift/authsift/ingest/redact"
 	"io"
 	"log/slog"
 	"sync"
@@ -19,6 +18,8 @@ import (
 
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/ingest/gen"
+	askafka "github.com/authsift/authsift/ingest/kafka"
+	"github.com/authsift/authsift/ingest/redact"
 	"github.com/authsift/authsift/rules"
 )
 
@@ -92,7 +93,7 @@ func (s *memSink) count() int {
 }
 
 // noCommit forgets commits: a crash between the insert and the commit.
-type noCommit struct{ *GroupConsumer }
+type noCommit struct{ *askafka.GroupConsumer }
 
 func (noCommit) CommitMessages(context.Context, ...kafka.Message) error { return nil }
 
@@ -127,14 +128,13 @@ func (h *harness) produce(topic string, lines [][]byte) {
 }
 
 // reader joins group as the service does.
-func (h *harness) reader(group string, topics ...string) *GroupConsumer {
+func (h *harness) reader(group string, topics ...string) *askafka.GroupConsumer {
 	h.t.Helper()
-	c, err := NewGroupConsumer(KafkaConfig{Brokers: h.brokers, Group: group}, topics,
+	c, err := askafka.NewGroupConsumer(askafka.Config{Brokers: h.brokers, Group: group, RevokeTimeout: 2 * time.Second}, topics,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	c.revokeTimeout = 2 * time.Second
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -347,7 +347,7 @@ func TestPipelinePoisonGoesToDLQ(t *testing.T) {
 		bytes.Repeat([]byte("x"), 3000),
 	}
 	h.produce("auth", append(append([][]byte{good}, poison...), good))
-	dlq := NewDLQWriter(KafkaConfig{Brokers: h.brokers, DLQTopic: "auth.dlq"})
+	dlq := askafka.NewDLQWriter(askafka.Config{Brokers: h.brokers, DLQTopic: "auth.dlq"})
 	defer dlq.Close()
 	sink := newMemSink()
 	r := h.run(h.reader("g4", "auth"), sink, dlq, PipelineConfig{BatchRows: 10, MaxMessageBytes: 2048})

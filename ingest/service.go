@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/authsift/authsift/ingest/redact"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,15 +15,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/ingest/kafka"
+	"github.com/authsift/authsift/ingest/redact"
 	"github.com/authsift/authsift/rules"
 )
 
 // ServiceConfig is everything `authsift serve` runs with.
 type ServiceConfig struct {
-	Kafka KafkaConfig
+	Kafka kafka.Config
 	// ClickHouse is nil in metrics-only mode (events are classified and
 	// counted, not stored).
 	ClickHouse    *ClickHouseConfig
@@ -53,8 +54,8 @@ type Service struct {
 	reg      *prometheus.Registry
 	metrics  *Metrics
 	pipeline *Pipeline
-	consumer *GroupConsumer
-	dlq      *kafka.Writer
+	consumer *kafka.GroupConsumer
+	dlq      io.Closer // the dead-letter writer, nil: none
 	ch       *ClickHouse
 	reloadMu sync.Mutex
 
@@ -79,14 +80,14 @@ func NewService(ctx context.Context, cfg ServiceConfig, logger *slog.Logger) (*S
 	if err := validateWebConfig(cfg.WebConfigFile); err != nil {
 		return nil, err
 	}
-	if err := checkKafkaAuth(ctx, cfg.Kafka); err != nil {
-		if !errors.Is(err, errKafkaUnreachable) {
+	if err := kafka.CheckAuth(ctx, cfg.Kafka); err != nil {
+		if !errors.Is(err, kafka.ErrUnreachable) {
 			return nil, err
 		}
 		logger.Warn("kafka not reachable at start; the consumer keeps trying", "err", err)
 	}
 	engine := classify.New(cat)
-	topics, formats, err := SplitTopics(cfg.Kafka.Topics)
+	topics, formats, err := kafka.SplitTopics(cfg.Kafka.Topics, CheckFormat)
 	if err != nil {
 		return nil, err
 	}
@@ -135,15 +136,15 @@ func NewService(ctx context.Context, cfg ServiceConfig, logger *slog.Logger) (*S
 	} else {
 		logger.Warn("no clickhouse configured: running metrics-only, events are classified and counted but not stored")
 	}
-	s.consumer, err = NewGroupConsumer(cfg.Kafka, topics, logger.With("component", "kafka"))
+	s.consumer, err = kafka.NewGroupConsumer(cfg.Kafka, topics, logger.With("component", "kafka"))
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	fetcher := s.consumer
-	if w := NewDLQWriter(cfg.Kafka); w != nil {
+	if w := kafka.NewDLQWriter(cfg.Kafka); w != nil {
 		s.dlq = w
-		s.pipeline = NewPipeline(cfg.Pipeline, engine, fetcher, sink, TruncateDeadLetters(w), s.metrics, red, logger)
+		s.pipeline = NewPipeline(cfg.Pipeline, engine, fetcher, sink, kafka.TruncateDeadLetters(w), s.metrics, red, logger)
 	} else {
 		s.pipeline = NewPipeline(cfg.Pipeline, engine, fetcher, sink, nil, s.metrics, red, logger)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/kafka"
 )
 
 func TestServiceEndpoints(t *testing.T) {
@@ -27,7 +28,7 @@ func TestServiceEndpoints(t *testing.T) {
 	good := "rules:\n  - id: generic.extra\n    source: generic\n    class: scope_invalid\n    match: {error: extra_error}\n    ref: test\n"
 	os.WriteFile(rulesFile, []byte(good), 0o644)
 	svc, err := NewService(t.Context(), ServiceConfig{
-		Kafka:      KafkaConfig{Brokers: kf.ListenAddrs(), Group: "svc", Topics: []string{"auth"}},
+		Kafka:      kafka.Config{Brokers: kf.ListenAddrs(), Group: "svc", Topics: []string{"auth"}},
 		ClickHouse: &ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "svc"},
 		Migrate:    true, RuleFiles: []string{rulesFile}, Version: "test", EnableLifecycle: true,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -23,6 +23,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authsift/authsift/ingest/kafka"
 )
 
 // writeTestCert writes a self-signed certificate for 127.0.0.1 and its key
@@ -78,7 +80,7 @@ func TestServiceWebConfig(t *testing.T) {
 		t.Run(fmt.Sprintf("lifecycle=%v", lifecycle), func(t *testing.T) {
 			addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 			svc, err := NewService(t.Context(), ServiceConfig{
-				Kafka:         KafkaConfig{Brokers: kf.ListenAddrs(), Group: "web", Topics: []string{"auth"}},
+				Kafka:         kafka.Config{Brokers: kf.ListenAddrs(), Group: "web", Topics: []string{"auth"}},
 				ListenAddress: addr, WebConfigFile: webConfig, EnableLifecycle: lifecycle, Version: "test",
 			}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
@@ -122,7 +124,7 @@ func TestServiceWebConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewService(t.Context(), ServiceConfig{Kafka: KafkaConfig{Brokers: kf.ListenAddrs(), Group: "web", Topics: []string{"auth"}},
+	if _, err := NewService(t.Context(), ServiceConfig{Kafka: kafka.Config{Brokers: kf.ListenAddrs(), Group: "web", Topics: []string{"auth"}},
 		WebConfigFile: filepath.Join(dir, "missing.yml")}, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil ||
 		!strings.Contains(err.Error(), "web config") {
 		t.Fatalf("a missing web config file: %v", err)

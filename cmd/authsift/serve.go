@@ -16,6 +16,7 @@ import (
 	"github.com/alecthomas/units"
 
 	"github.com/authsift/authsift/ingest"
+	"github.com/authsift/authsift/ingest/kafka"
 )
 
 type serveOptions struct {
@@ -23,7 +24,7 @@ type serveOptions struct {
 	kafkaGroup   string
 	kafkaTopics  []string
 	kafkaDLQ     string
-	kafkaAuth    ingest.KafkaAuth
+	kafkaAuth    kafka.Auth
 	ch           clickhouseOptions
 	migrate      bool
 	retention    time.Duration
@@ -94,7 +95,7 @@ func (o *serveOptions) flags(cmd *kingpin.CmdClause) {
 	cmd.Flag("kafka.sasl.mechanism", "SASL mechanism: plain, scram-sha-256 or scram-sha-512 (empty: no SASL).").
 		EnumVar(&o.kafkaAuth.Mechanism, "", "plain", "scram-sha-256", "scram-sha-512")
 	cmd.Flag("kafka.sasl.username", "SASL user name.").StringVar(&o.kafkaAuth.Username)
-	cmd.Flag("kafka.sasl.password-file", "File holding the SASL password (else $"+ingest.KafkaPasswordEnv+").").
+	cmd.Flag("kafka.sasl.password-file", "File holding the SASL password (else $"+kafka.PasswordEnv+").").
 		PlaceHolder("FILE").StringVar(&o.kafkaAuth.PasswordFile)
 	cmd.Flag("kafka.dlq-topic", "Dead-letter topic for undecodable messages (raw bytes + reason headers); empty: count only.").
 		StringVar(&o.kafkaDLQ)
@@ -165,7 +166,7 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 // config turns the flags into the service config.
 func (o *serveOptions) config(g *globalOptions) (ingest.ServiceConfig, error) {
 	cfg := ingest.ServiceConfig{
-		Kafka: ingest.KafkaConfig{Brokers: splitList(o.kafkaBrokers), Group: o.kafkaGroup, Topics: splitList(o.kafkaTopics),
+		Kafka: kafka.Config{Brokers: splitList(o.kafkaBrokers), Group: o.kafkaGroup, Topics: splitList(o.kafkaTopics),
 			DLQTopic: o.kafkaDLQ},
 		ClickHouse:      o.ch.config(),
 		Pipeline:        ingest.PipelineConfig{BatchRows: o.batchRows, FlushInterval: o.batchEvery},
@@ -188,7 +189,7 @@ func (o *serveOptions) config(g *globalOptions) (ingest.ServiceConfig, error) {
 	if o.batchRows <= 0 || o.batchEvery <= 0 {
 		return cfg, fmt.Errorf("%w: --batch.rows and --batch.interval must be positive", errUsage)
 	}
-	if _, _, err := ingest.SplitTopics(cfg.Kafka.Topics); err != nil {
+	if _, _, err := kafka.SplitTopics(cfg.Kafka.Topics, ingest.CheckFormat); err != nil {
 		return cfg, fmt.Errorf("%w: --kafka.topic: %v", errUsage, err)
 	}
 	if err := o.kafkaAuth.Validate(); err != nil {

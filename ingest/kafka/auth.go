@@ -1,26 +1,27 @@
-package ingest
+package kafka
 
 import (
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/authsift/authsift/ingest/internal/creds"
 	"time"
 
-	"github.com/segmentio/kafka-go"
+	kafkago "github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
+
+	"github.com/authsift/authsift/ingest/internal/creds"
 )
 
-// KafkaPasswordEnv holds the SASL password when no password file is
+// PasswordEnv holds the SASL password when no password file is
 // configured. There is no flag for the password itself.
-const KafkaPasswordEnv = "AUTHSIFT_KAFKA_PASSWORD"
+const PasswordEnv = "AUTHSIFT_KAFKA_PASSWORD"
 
-// KafkaAuth says how to authenticate to Kafka: TLS and SASL (PLAIN or
+// Auth says how to authenticate to Kafka: TLS and SASL (PLAIN or
 // SCRAM). The zero value is plain text without authentication.
-type KafkaAuth struct {
+type Auth struct {
 	TLS                   bool
 	TLSCAFile             string
 	TLSInsecureSkipVerify bool
@@ -33,7 +34,7 @@ type KafkaAuth struct {
 }
 
 // Validate reports settings that cannot work.
-func (a *KafkaAuth) Validate() error {
+func (a *Auth) Validate() error {
 	var errs []error
 	switch a.Mechanism {
 	case "", "plain", "scram-sha-256", "scram-sha-512":
@@ -53,7 +54,7 @@ func (a *KafkaAuth) Validate() error {
 }
 
 // Apply sets the TLS config and the SASL mechanism of cfg.
-func (a *KafkaAuth) Apply(cfg *KafkaConfig) error {
+func (a *Auth) Apply(cfg *Config) error {
 	if a.TLS {
 		t, err := creds.TLS("kafka", a.TLSCAFile, a.TLSInsecureSkipVerify)
 		if err != nil {
@@ -64,7 +65,7 @@ func (a *KafkaAuth) Apply(cfg *KafkaConfig) error {
 	if a.Mechanism == "" {
 		return nil
 	}
-	password, err := creds.Password("kafka", a.PasswordFile, KafkaPasswordEnv)
+	password, err := creds.Password("kafka", a.PasswordFile, PasswordEnv)
 	if err != nil {
 		return err
 	}
@@ -84,17 +85,17 @@ func (a *KafkaAuth) Apply(cfg *KafkaConfig) error {
 	return nil
 }
 
-// checkKafkaAuth connects to the brokers once with the service's TLS and
+// CheckAuth connects to the brokers once with the service's TLS and
 // SASL settings. A refused login or an untrusted certificate is an error
 // (the service would retry it for ever); a broker that cannot be reached
-// is not (it may come up later).
-func checkKafkaAuth(ctx context.Context, cfg KafkaConfig) error {
+// is not (it may come up later): the error then wraps ErrUnreachable.
+func CheckAuth(ctx context.Context, cfg Config) error {
 	if cfg.TLS == nil && cfg.SASL == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	d := &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, TLS: cfg.TLS, SASLMechanism: cfg.SASL}
+	d := &kafkago.Dialer{Timeout: 5 * time.Second, DualStack: true, TLS: cfg.TLS, SASLMechanism: cfg.SASL}
 	var last error
 	for _, b := range cfg.Brokers {
 		conn, err := d.DialContext(ctx, "tcp", b)
@@ -104,12 +105,13 @@ func checkKafkaAuth(ctx context.Context, cfg KafkaConfig) error {
 		}
 		last = err
 		var certErr *tls.CertificateVerificationError
-		if errors.Is(err, kafka.SASLAuthenticationFailed) || errors.Is(err, kafka.IllegalSASLState) ||
-			errors.Is(err, kafka.UnsupportedSASLMechanism) || errors.As(err, &certErr) {
+		if errors.Is(err, kafkago.SASLAuthenticationFailed) || errors.Is(err, kafkago.IllegalSASLState) ||
+			errors.Is(err, kafkago.UnsupportedSASLMechanism) || errors.As(err, &certErr) {
 			return fmt.Errorf("kafka %s: authenticate: %w", b, err)
 		}
 	}
-	return fmt.Errorf("%w: %v", errKafkaUnreachable, last)
+	return fmt.Errorf("%w: %v", ErrUnreachable, last)
 }
 
-var errKafkaUnreachable = errors.New("no kafka broker reachable")
+// ErrUnreachable is wrapped by CheckAuth's error when no broker answered.
+var ErrUnreachable = errors.New("no kafka broker reachable")

@@ -1,15 +1,16 @@
-package ingest
+package kafka
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/authsift/authsift/ingest/internal/backoff"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/segmentio/kafka-go"
+	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/authsift/authsift/ingest/internal/backoff"
 )
 
 // GroupConsumer consumes a Kafka consumer group with kafka-go's
@@ -31,13 +32,13 @@ import (
 // slow), the pipeline is told to give up what it holds (Abandon) before the
 // member rejoins: the next owner stores it instead.
 type GroupConsumer struct {
-	cfg    KafkaConfig
+	cfg    Config
 	topics []string
-	group  *kafka.ConsumerGroup
+	group  *kafkago.ConsumerGroup
 	logger *slog.Logger
-	// RevokeTimeout bounds how long a rebalance waits for the pipeline's
-	// commits. It stays under the session timeout: kafka-go stops
-	// heartbeating once a rebalance starts.
+	// revokeTimeout bounds how long a rebalance waits for the pipeline's
+	// commits (Config.RevokeTimeout). It stays under the session timeout:
+	// kafka-go stops heartbeating once a rebalance starts.
 	revokeTimeout time.Duration
 	queueCap      int
 
@@ -50,13 +51,19 @@ type GroupConsumer struct {
 	mu    sync.Mutex
 	ready chan struct{} // a token when msgs grew
 	space chan struct{} // closed and replaced when msgs shrank
-	msgs  []kafka.Message
+	msgs  []kafkago.Message
 	parts map[partitionKey]*groupPartition
+}
+
+// partitionKey names a partition of a topic.
+type partitionKey struct {
+	topic     string
+	partition int
 }
 
 // groupPartition is a partition of the current or the ending generation.
 type groupPartition struct {
-	gen       *kafka.Generation
+	gen       *kafkago.Generation
 	delivered int64 // highest offset Take returned, -1 none
 	committed int64 // highest offset committed, -1 none
 }
@@ -80,15 +87,24 @@ const (
 	groupMaxWait = 1500 * time.Millisecond
 )
 
+// MaxBuffered is the most messages a GroupConsumer assigned up to 20
+// partitions holds between the brokers and the pipeline: kafka-go's
+// partition readers' queues together (at least 100 each, so more with more
+// partitions), and its own queue.
+const MaxBuffered = groupReadersQueued + groupQueued
+
 // NewGroupConsumer joins cfg.Group for topics. Close leaves the group.
-func NewGroupConsumer(cfg KafkaConfig, topics []string, logger *slog.Logger) (*GroupConsumer, error) {
+func NewGroupConsumer(cfg Config, topics []string, logger *slog.Logger) (*GroupConsumer, error) {
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 16 << 20
 	}
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = groupMaxWait
 	}
-	g, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+	if cfg.RevokeTimeout <= 0 {
+		cfg.RevokeTimeout = groupRevokeTimeout
+	}
+	g, err := kafkago.NewConsumerGroup(kafkago.ConsumerGroupConfig{
 		ID:                cfg.Group,
 		Brokers:           cfg.Brokers,
 		Dialer:            cfg.dialer(),
@@ -97,14 +113,14 @@ func NewGroupConsumer(cfg KafkaConfig, topics []string, logger *slog.Logger) (*G
 		SessionTimeout:    groupSessionTimeout,
 		RebalanceTimeout:  groupSessionTimeout,
 		JoinGroupBackoff:  time.Second,
-		StartOffset:       kafka.FirstOffset,
+		StartOffset:       kafkago.FirstOffset,
 		Timeout:           10 * time.Second,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kafka consumer group: %w", err)
 	}
 	return &GroupConsumer{cfg: cfg, topics: topics, group: g, logger: logger,
-		revokeTimeout: groupRevokeTimeout, queueCap: groupQueued,
+		revokeTimeout: cfg.RevokeTimeout, queueCap: groupQueued,
 		closed: make(chan struct{}), revoked: make(chan struct{}, 1), abandon: make(chan chan struct{}), committed: make(chan struct{}, 1),
 		ready: make(chan struct{}, 1), space: make(chan struct{}),
 		parts: map[partitionKey]*groupPartition{}}, nil
@@ -123,7 +139,7 @@ func (c *GroupConsumer) Run(ctx context.Context) {
 	for {
 		gen, err := c.group.Next(ctx)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
+			if ctx.Err() != nil || errors.Is(err, kafkago.ErrGroupClosed) {
 				return
 			}
 			c.logger.Warn("kafka consumer group: joining failed; retrying", "err", err, "backoff", retry.Delay())
@@ -139,7 +155,7 @@ func (c *GroupConsumer) Run(ctx context.Context) {
 
 // generation starts the readers of gen's partitions and the step that
 // settles them when gen ends.
-func (c *GroupConsumer) generation(ctx context.Context, gen *kafka.Generation) {
+func (c *GroupConsumer) generation(ctx context.Context, gen *kafkago.Generation) {
 	var readers sync.WaitGroup
 	n := 0
 	for _, assigned := range gen.Assignments {
@@ -182,7 +198,7 @@ func (c *GroupConsumer) read(ctx, gctx context.Context, k partitionKey, offset i
 	defer cancel()
 	stop := context.AfterFunc(gctx, cancel)
 	defer stop()
-	r := kafka.NewReader(kafka.ReaderConfig{
+	r := kafkago.NewReader(kafkago.ReaderConfig{
 		Brokers:       c.cfg.Brokers,
 		Topic:         k.topic,
 		Partition:     k.partition,
@@ -194,13 +210,13 @@ func (c *GroupConsumer) read(ctx, gctx context.Context, k partitionKey, offset i
 		// kafka-go retries what goes wrong inside a reader (a timed-out
 		// fetch, a lost connection) on its own; say so, or a stall has no
 		// trace.
-		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+		ErrorLogger: kafkago.LoggerFunc(func(msg string, args ...any) {
 			c.logger.Warn("kafka reader: "+fmt.Sprintf(msg, args...), "topic", k.topic, "partition", k.partition)
 		}),
 	})
 	defer r.Close()
 	if offset < 0 {
-		offset = kafka.FirstOffset
+		offset = kafkago.FirstOffset
 	}
 	if err := r.SetOffset(offset); err != nil {
 		c.logger.Error("kafka: cannot set the partition's offset", "topic", k.topic, "partition", k.partition, "offset", offset, "err", err)
@@ -226,7 +242,7 @@ func (c *GroupConsumer) read(ctx, gctx context.Context, k partitionKey, offset i
 }
 
 // push queues m, waiting while the queue is full.
-func (c *GroupConsumer) push(ctx context.Context, m kafka.Message) bool {
+func (c *GroupConsumer) push(ctx context.Context, m kafkago.Message) bool {
 	c.mu.Lock()
 	for len(c.msgs) >= c.queueCap {
 		space := c.space
@@ -252,7 +268,7 @@ func (c *GroupConsumer) Ready() <-chan struct{} { return c.ready }
 
 // Take returns the queued messages and keeps buf, emptied, as the queue:
 // one lock for the slice, and a map lookup per run of one partition.
-func (c *GroupConsumer) Take(buf []kafka.Message) []kafka.Message {
+func (c *GroupConsumer) Take(buf []kafkago.Message) []kafkago.Message {
 	clear(buf)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -280,8 +296,8 @@ func (c *GroupConsumer) Take(buf []kafka.Message) []kafka.Message {
 // the generation that delivered its partition. A commit for a generation
 // that ended fails: the messages are read again by the next owner, which
 // skips what is stored.
-func (c *GroupConsumer) CommitMessages(_ context.Context, msgs ...kafka.Message) error {
-	byGen := map[*kafka.Generation]map[string]map[int]int64{}
+func (c *GroupConsumer) CommitMessages(_ context.Context, msgs ...kafkago.Message) error {
+	byGen := map[*kafkago.Generation]map[string]map[int]int64{}
 	c.mu.Lock()
 	for _, m := range msgs {
 		p := c.parts[partitionKey{m.Topic, m.Partition}]
@@ -334,7 +350,7 @@ func (c *GroupConsumer) Abandon() <-chan chan struct{} { return c.abandon }
 // messages the pipeline did not take, asks the pipeline to commit what it
 // took and waits for those commits (or gives up after the revoke timeout)
 // before kafka-go may rejoin the group.
-func (c *GroupConsumer) settle(ctx context.Context, gen *kafka.Generation) {
+func (c *GroupConsumer) settle(ctx context.Context, gen *kafkago.Generation) {
 	c.mu.Lock()
 	dropped := len(c.msgs)
 	clear(c.msgs)
@@ -382,7 +398,7 @@ func (c *GroupConsumer) settle(ctx context.Context, gen *kafka.Generation) {
 }
 
 // pending counts gen's partitions with delivered messages not committed.
-func (c *GroupConsumer) pending(gen *kafka.Generation) int {
+func (c *GroupConsumer) pending(gen *kafkago.Generation) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 0
