@@ -30,11 +30,12 @@ real-capture: ## run the real-server suite and write its fresh captures into ing
 	bash .ci/real/install
 	AUTHSIFT_TEST_REAL=required $(GO) test -count=1 -timeout 20m -v -run 'TestKeycloak|TestHydra' ./ingest/realserver -update
 
-lint: ## gofmt, go vet (also of the integration suite) and the import direction cmd -> ingest -> classify -> rules
+lint: ## gofmt, go vet (also of the integration suite) and the import rules of .ci/check-imports (with its self-test)
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./ingest/...
 	@./.ci/check-imports
+	@./.ci/check-imports --self-test
 
 rules-test: ## run the catalog's test cases
 	$(GO) run ./cmd/authsift rules test -v
