@@ -6,6 +6,7 @@ import (
 
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/ingest/gen"
+	"github.com/authsift/authsift/ingest/store"
 )
 
 // A Hydra error record of 555 bytes, as Hydra v2 writes it.
@@ -142,7 +143,7 @@ func BenchmarkRedactFailures(b *testing.B) {
 		for _, l := range splitLines(g.Append(nil)) {
 			s.Line(i, l, false, func(r *Record) {
 				if r.Event != nil && (r.Verdict.Outcome == classify.Failure || r.Verdict.Outcome == classify.Malformed) {
-					raws = append(raws, string(l[:min(len(l), MaxRawBytes)]))
+					raws = append(raws, string(l[:min(len(l), store.MaxRawBytes)]))
 				}
 			})
 		}

@@ -10,6 +10,8 @@ import (
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/ingest/chtest"
 	"github.com/authsift/authsift/ingest/gen"
+	"github.com/authsift/authsift/ingest/store"
+	"github.com/authsift/authsift/ingest/store/clickhouse"
 )
 
 // BenchmarkClickHouseWrite inserts batches of 10,000 rows of the generator's
@@ -19,7 +21,7 @@ import (
 func BenchmarkClickHouseWrite(b *testing.B) {
 	srv := chtest.Start(b)
 	red := redact.New([]byte("bench-key"))
-	ch, err := OpenClickHouse(context.Background(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "bench", Redactor: red})
+	ch, err := clickhouse.Open(context.Background(), clickhouse.Config{Addrs: []string{srv.TCP}, Database: "bench", Redactor: red})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,21 +48,21 @@ func BenchmarkClickHouseWrite(b *testing.B) {
 
 // benchRows classifies the generator's traffic into n rows the way the
 // pipeline does.
-func benchRows(b *testing.B, n int, red *redact.Redactor) []Row {
+func benchRows(b *testing.B, n int, red *redact.Redactor) []store.Row {
 	s, err := NewStream(defaultEngine(b), FormatAuto, classify.DefaultTrackerConfig(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	g := gen.New(7)
 	now := time.Now().UTC()
-	var rows []Row
+	var rows []store.Row
 	for i := 0; len(rows) < n; i++ {
 		for _, line := range splitLines(g.Append(nil)) {
 			s.Line(i, line, false, func(r *Record) {
 				if r.Event == nil || (r.Verdict.Outcome == classify.Ignored && r.Verdict.Rule == nil) || len(rows) >= n {
 					return
 				}
-				row := Row{Topic: "auth", Partition: 0, IngestTime: now, Event: *r.Event, Verdict: r.Verdict}
+				row := store.Row{Topic: "auth", Partition: 0, IngestTime: now, Event: *r.Event, Verdict: r.Verdict}
 				if r.Verdict.Outcome == classify.Failure {
 					row.Raw = red.Redact(string(line))
 				}

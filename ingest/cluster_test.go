@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/store/clickhouse"
 )
 
 // TestClusterReplicaStopped runs the schema in cluster mode on two real
@@ -23,7 +24,7 @@ func TestClusterReplicaStopped(t *testing.T) {
 	c := chtest.StartCluster(t, cluster, 2)
 	r1, r2 := c.Replicas[0], c.Replicas[1]
 
-	ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{r1.TCP, r2.TCP}, Database: db, Cluster: cluster,
+	ch, err := clickhouse.Open(t.Context(), clickhouse.Config{Addrs: []string{r1.TCP, r2.TCP}, Database: db, Cluster: cluster,
 		DialTimeout: time.Second, ReadTimeout: 20 * time.Second, Redactor: redact.New([]byte("k"))})
 	if err != nil {
 		t.Fatal(err)

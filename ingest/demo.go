@@ -18,6 +18,7 @@ import (
 	"github.com/authsift/authsift/ingest/gen"
 	"github.com/authsift/authsift/ingest/kafka"
 	"github.com/authsift/authsift/ingest/localch"
+	"github.com/authsift/authsift/ingest/store/clickhouse"
 )
 
 // DemoConfig is what `authsift demo` runs with.
@@ -71,7 +72,7 @@ func Demo(ctx context.Context, cfg DemoConfig, out io.Writer, logger *slog.Logge
 		Version:       cfg.Version,
 	}
 	if chAddr != "" {
-		svcCfg.ClickHouse = &ClickHouseConfig{Addrs: []string{chAddr}, Database: "authsift"}
+		svcCfg.ClickHouse = &clickhouse.Config{Addrs: []string{chAddr}, Database: "authsift"}
 	}
 	svc, err := NewService(ctx, svcCfg, logger)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/authsift/authsift/ingest/chtest"
 	askafka "github.com/authsift/authsift/ingest/kafka"
 	"github.com/authsift/authsift/ingest/kafkatest"
+	"github.com/authsift/authsift/ingest/store/clickhouse"
 )
 
 // The integration suite (make test-integration): real Apache Kafka 4.x
@@ -190,7 +191,7 @@ func TestIntegration(t *testing.T) {
 			return a
 		}
 		bad := args()
-		bad.env = []string{ClickHousePasswordEnv + "=not-the-password"}
+		bad.env = []string{clickhouse.PasswordEnv + "=not-the-password"}
 		wantRefused(t, bad, "password")
 		svc := startService(t, "authsift", args("--clickhouse.password-file", passFile))
 		f.wantExact(2 * time.Minute)

@@ -17,15 +17,6 @@ type Record struct {
 	Verdict classify.Verdict
 }
 
-// freeText is what an event echoes of its line as free text, redacted: the
-// one list of those fields, for every output (JSONL, ClickHouse rows).
-type freeText struct{ reason, debug, detail, redirectURI string }
-
-func redactFreeText(ev *classify.Event, red *redact.Redactor) freeText {
-	return freeText{reason: red.Redact(ev.Reason), debug: red.Redact(ev.Debug),
-		detail: red.Redact(ev.Detail), redirectURI: red.Redact(ev.RedirectURI)}
-}
-
 // AppendJSON appends r as one JSON object (no newline). Free text is redacted.
 func AppendJSON(b []byte, r *Record, red *redact.Redactor) []byte {
 	ev, v := r.Event, r.Verdict
@@ -66,9 +57,9 @@ func AppendJSON(b []byte, r *Record, red *redact.Redactor) []byte {
 	b = appendOpt(b, "type", ev.Type)
 	b = appendOpt(b, "error", ev.Error)
 	b = appendOpt(b, "code", ev.Code)
-	text := redactFreeText(ev, red)
-	b = appendOpt(b, "reason", text.reason)
-	b = appendOpt(b, "debug", text.debug)
+	text := red.FreeText(ev)
+	b = appendOpt(b, "reason", text.Reason)
+	b = appendOpt(b, "debug", text.Debug)
 	b = appendOpt(b, "client_id", ev.ClientID)
 	b = appendOpt(b, "user_id", ev.UserID)
 	b = appendOpt(b, "grant_type", ev.GrantType)
@@ -80,8 +71,8 @@ func AppendJSON(b []byte, r *Record, red *redact.Redactor) []byte {
 	b = appendOpt(b, "realm", ev.Realm)
 	b = appendOpt(b, "ip", ev.IP)
 	b = appendOpt(b, "trace_id", ev.TraceID)
-	b = appendOpt(b, "redirect_uri", text.redirectURI)
-	b = appendOpt(b, "detail", text.detail)
+	b = appendOpt(b, "redirect_uri", text.RedirectURI)
+	b = appendOpt(b, "detail", text.Detail)
 	return append(b, '}')
 }
 

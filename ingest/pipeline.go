@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/authsift/authsift/ingest/internal/backoff"
 	"github.com/authsift/authsift/ingest/redact"
+	"github.com/authsift/authsift/ingest/store"
 	"log/slog"
 	"net"
 	"strconv"
@@ -49,6 +50,12 @@ type Rebalancer interface {
 // errAbandoned ends the store of a batch given up in a rebalance.
 var errAbandoned = errors.New("batch given up: its partitions were revoked before it could be stored")
 
+// Sink stores rows. Write returns only when every row is stored (nil) or
+// none may be assumed stored (error); the caller retries a failed batch.
+type Sink interface {
+	Write(ctx context.Context, rows []store.Row) error
+}
+
 // HighWaterer is a Sink that knows the highest offset it stored for a
 // partition, so that a replay of stored but uncommitted messages is skipped.
 type HighWaterer interface {
@@ -59,6 +66,15 @@ type HighWaterer interface {
 // of the same mark, for the check before every write.
 type RecentHighWaterer interface {
 	RecentHighWater(ctx context.Context, topic string, partition int32) (int64, bool, error)
+}
+
+// A RollupRepairer is a Sink whose rollup can be checked against the events
+// of one partition (clickhouse.Store).
+type RollupRepairer interface {
+	// RepairRollup makes the rollup of the minutes of the partition's
+	// messages first..last agree with the stored events, and returns how
+	// many events it added.
+	RepairRollup(ctx context.Context, topic string, partition int32, first, last int64) (int64, error)
 }
 
 // MessageWriter takes dead letters (kafka-go's *kafka.Writer).
@@ -139,7 +155,7 @@ type Pipeline struct {
 // batch is what one flush stores and commits: its rows, dead letters, the
 // last offset of each of its partitions and how many messages it holds.
 type batch struct {
-	rows     []Row
+	rows     []store.Row
 	dead     []kafka.Message
 	commits  []kafka.Message
 	messages int
@@ -532,10 +548,10 @@ func (p *Pipeline) handle(ctx context.Context, m *kafka.Message, now time.Time) 
 				dead = true
 				p.deadLetter(m, "malformed", r.Event.Detail)
 			}
-			row := Row{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset, Seq: uint16(seq),
+			row := store.Row{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset, Seq: uint16(seq),
 				IngestTime: now, Event: *r.Event, Verdict: v}
 			if v.Outcome == classify.Failure || v.Outcome == classify.Malformed {
-				row.Raw = p.red.Redact(toString(line[:min(len(line), MaxRawBytes)]))
+				row.Raw = p.red.Redact(toString(line[:min(len(line), store.MaxRawBytes)]))
 			}
 			p.cur.rows = append(p.cur.rows, row)
 			seq++

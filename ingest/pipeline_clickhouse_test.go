@@ -14,10 +14,19 @@ import (
 
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/store/clickhouse"
 )
 
 // The pipeline end to end: kfake -> decode/classify -> the real ClickHouse
 // server (Debian's 18.16, started by the test) -> offsets committed.
+
+// The ClickHouse store has the capabilities the pipeline asks of a sink.
+var (
+	_ Sink              = (*clickhouse.Store)(nil)
+	_ HighWaterer       = (*clickhouse.Store)(nil)
+	_ RecentHighWaterer = (*clickhouse.Store)(nil)
+	_ RollupRepairer    = (*clickhouse.Store)(nil)
+)
 
 // cutProxy forwards TCP to target until cut; while cut it refuses new
 // connections and has closed the open ones: ClickHouse is down.
@@ -90,9 +99,9 @@ func countRows(t *testing.T, srv *chtest.Server, sql string) int {
 	return n
 }
 
-func openCH(t *testing.T, addr, db string) *ClickHouse {
+func openCH(t *testing.T, addr, db string) *clickhouse.Store {
 	t.Helper()
-	ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{addr}, Database: db,
+	ch, err := clickhouse.Open(t.Context(), clickhouse.Config{Addrs: []string{addr}, Database: db,
 		DialTimeout: time.Second, ReadTimeout: 5 * time.Second, Redactor: redact.New([]byte("k"))})
 	if err != nil {
 		t.Fatal(err)

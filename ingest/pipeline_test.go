@@ -20,6 +20,7 @@ import (
 	"github.com/authsift/authsift/ingest/gen"
 	askafka "github.com/authsift/authsift/ingest/kafka"
 	"github.com/authsift/authsift/ingest/redact"
+	"github.com/authsift/authsift/ingest/store"
 	"github.com/authsift/authsift/rules"
 )
 
@@ -27,7 +28,7 @@ import (
 // rows written twice, so a test can prove a replay did not double-store.
 type memSink struct {
 	mu         sync.Mutex
-	rows       map[[4]int64]Row
+	rows       map[[4]int64]store.Row
 	duplicates int
 	failures   int // fail this many writes first
 	// lostAcks: store this many batches but report an error (the insert
@@ -38,9 +39,9 @@ type memSink struct {
 	hwFailures int
 }
 
-func newMemSink() *memSink { return &memSink{rows: map[[4]int64]Row{}} }
+func newMemSink() *memSink { return &memSink{rows: map[[4]int64]store.Row{}} }
 
-func key(topic string, r *Row) [4]int64 {
+func key(topic string, r *store.Row) [4]int64 {
 	var h int64
 	for _, c := range topic {
 		h = h*31 + int64(c)
@@ -48,7 +49,7 @@ func key(topic string, r *Row) [4]int64 {
 	return [4]int64{h, int64(r.Partition), r.Offset, int64(r.Seq)}
 }
 
-func (s *memSink) Write(_ context.Context, rows []Row) error {
+func (s *memSink) Write(_ context.Context, rows []store.Row) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.writes++

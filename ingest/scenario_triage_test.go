@@ -1,11 +1,13 @@
 package ingest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/authsift/authsift/ingest/chtest"
 	"github.com/authsift/authsift/ingest/gen"
+	"github.com/authsift/authsift/ingest/store/clickhouse"
 )
 
 // TestTriageNamesTheScenario: `authsift gen`'s secret-expiry incident goes
@@ -32,11 +34,11 @@ func TestTriageNamesTheScenario(t *testing.T) {
 	r := h.run(h.reader("s1", "auth"), ch, nil, PipelineConfig{BatchRows: 2000})
 	eventually(t, "all committed", func() bool { return committed(t, h.brokers, "s1", "auth") == int64(len(lines)) })
 	r.stop(t)
-	rep, err := ch.TriageChanges(t.Context(), TriageWindow{Now: now.Add(time.Minute), Since: 10 * time.Minute, Baseline: 2 * time.Hour, Limit: 5})
+	rep, err := ch.TriageChanges(t.Context(), clickhouse.TriageWindow{Now: now.Add(time.Minute), Since: 10 * time.Minute, Baseline: 2 * time.Hour, Limit: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients := rep.Section(SectionClients)
+	clients := rep.Section(clickhouse.SectionClients)
 	if clients == nil || len(clients.Rows) == 0 {
 		t.Fatalf("no client rose: %+v", rep)
 	}
@@ -44,4 +46,12 @@ func TestTriageNamesTheScenario(t *testing.T) {
 	if client != "billing-api" || (class != "client_auth_rejected" && class != "client_secret_invalid" && class != "client_secret_expired") {
 		t.Fatalf("triage names %s / %s first, want billing-api with a client-secret class", client, class)
 	}
+}
+
+// triageStr renders a result value for comparisons.
+func triageStr(v any) string {
+	if t, ok := v.(time.Time); ok {
+		return t.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprint(v)
 }

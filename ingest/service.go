@@ -19,6 +19,8 @@ import (
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/ingest/kafka"
 	"github.com/authsift/authsift/ingest/redact"
+	"github.com/authsift/authsift/ingest/store"
+	"github.com/authsift/authsift/ingest/store/clickhouse"
 	"github.com/authsift/authsift/rules"
 )
 
@@ -27,7 +29,7 @@ type ServiceConfig struct {
 	Kafka kafka.Config
 	// ClickHouse is nil in metrics-only mode (events are classified and
 	// counted, not stored).
-	ClickHouse    *ClickHouseConfig
+	ClickHouse    *clickhouse.Config
 	Pipeline      PipelineConfig
 	RuleFiles     []string
 	ListenAddress string
@@ -56,7 +58,7 @@ type Service struct {
 	pipeline *Pipeline
 	consumer *kafka.GroupConsumer
 	dlq      io.Closer // the dead-letter writer, nil: none
-	ch       *ClickHouse
+	ch       *clickhouse.Store
 	reloadMu sync.Mutex
 
 	readyMu   sync.Mutex
@@ -68,7 +70,7 @@ type Service struct {
 // discardSink is the sink of metrics-only mode.
 type discardSink struct{}
 
-func (discardSink) Write(context.Context, []Row) error { return nil }
+func (discardSink) Write(context.Context, []store.Row) error { return nil }
 
 // NewService loads the catalog, connects to ClickHouse (migrating when
 // asked) and prepares the Kafka consumer.
@@ -116,7 +118,7 @@ func NewService(ctx context.Context, cfg ServiceConfig, logger *slog.Logger) (*S
 	if cfg.ClickHouse != nil {
 		chCfg := *cfg.ClickHouse
 		chCfg.Redactor = red
-		ch, err := OpenClickHouse(ctx, chCfg)
+		ch, err := clickhouse.Open(ctx, chCfg)
 		if err != nil {
 			return nil, fmt.Errorf("connect to clickhouse: %w", err)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/authsift/authsift/ingest/chtest"
 	"github.com/authsift/authsift/ingest/kafka"
+	"github.com/authsift/authsift/ingest/store/clickhouse"
 )
 
 func TestServiceEndpoints(t *testing.T) {
@@ -29,7 +30,7 @@ func TestServiceEndpoints(t *testing.T) {
 	os.WriteFile(rulesFile, []byte(good), 0o644)
 	svc, err := NewService(t.Context(), ServiceConfig{
 		Kafka:      kafka.Config{Brokers: kf.ListenAddrs(), Group: "svc", Topics: []string{"auth"}},
-		ClickHouse: &ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "svc"},
+		ClickHouse: &clickhouse.Config{Addrs: []string{srv.TCP}, Database: "svc"},
 		Migrate:    true, RuleFiles: []string{rulesFile}, Version: "test", EnableLifecycle: true,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

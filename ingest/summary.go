@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/ingest/store/clickhouse"
 	"github.com/authsift/authsift/rules"
 )
 
@@ -61,7 +62,7 @@ func (s *Summary) Add(r *Record, red *redact.Redactor) {
 		s.Classes[v.Class]++
 		client := r.Event.ClientID
 		if client == "" {
-			client = ClientNotLogged
+			client = clickhouse.ClientNotLogged
 		}
 		if _, ok := s.Clients[client]; !ok && len(s.Clients) >= summaryLimit {
 			client = "(other)"

@@ -17,6 +17,7 @@ import (
 
 	"github.com/authsift/authsift/ingest"
 	"github.com/authsift/authsift/ingest/kafka"
+	"github.com/authsift/authsift/ingest/store/clickhouse"
 )
 
 type serveOptions struct {
@@ -63,22 +64,22 @@ func (c *clickhouseOptions) flags(cmd *kingpin.CmdClause, required bool) {
 	addr.PlaceHolder("HOST:9000").StringsVar(&c.addrs)
 	cmd.Flag("clickhouse.database", "ClickHouse database.").Default("authsift").StringVar(&c.database)
 	cmd.Flag("clickhouse.user", "ClickHouse user.").Default("default").StringVar(&c.user)
-	cmd.Flag("clickhouse.password-file", "File holding the ClickHouse password (else $"+ingest.ClickHousePasswordEnv+").").
+	cmd.Flag("clickhouse.password-file", "File holding the ClickHouse password (else $"+clickhouse.PasswordEnv+").").
 		PlaceHolder("FILE").StringVar(&c.passwordFile)
 	cmd.Flag("clickhouse.tls", "Connect to ClickHouse with TLS.").BoolVar(&c.tls)
 	cmd.Flag("clickhouse.tls-ca-file", "CA bundle that signs the ClickHouse certificate.").PlaceHolder("FILE").StringVar(&c.tlsCA)
 	cmd.Flag("clickhouse.tls-insecure-skip-verify", "Do not verify the ClickHouse certificate (testing only).").BoolVar(&c.tlsInsecure)
 	cmd.Flag("clickhouse.compression", "Compression of the native protocol: lz4 (light CPU, ~4x less traffic), zstd (smaller, more CPU) or none (least CPU; for a server on the same host or a fast network).").
-		Default(ingest.CompressionLZ4).EnumVar(&c.compression, ingest.CompressionLZ4, ingest.CompressionZSTD, ingest.CompressionNone)
+		Default(clickhouse.CompressionLZ4).EnumVar(&c.compression, clickhouse.CompressionLZ4, clickhouse.CompressionZSTD, clickhouse.CompressionNone)
 	cmd.Flag("clickhouse.cluster", "ClickHouse cluster: migrations ON CLUSTER, replicated tables behind a Distributed table.").
 		StringVar(&c.cluster)
 }
 
-func (c *clickhouseOptions) config() *ingest.ClickHouseConfig {
+func (c *clickhouseOptions) config() *clickhouse.Config {
 	if len(c.addrs) == 0 {
 		return nil
 	}
-	return &ingest.ClickHouseConfig{Addrs: splitList(c.addrs), Database: c.database, User: c.user, PasswordFile: c.passwordFile,
+	return &clickhouse.Config{Addrs: splitList(c.addrs), Database: c.database, User: c.user, PasswordFile: c.passwordFile,
 		TLS: c.tls, TLSCAFile: c.tlsCA, TLSInsecureSkipVerify: c.tlsInsecure, Cluster: c.cluster, Compression: c.compression}
 }
 
@@ -252,15 +253,15 @@ type migrateOptions struct {
 
 func runMigrate(ctx context.Context, g *globalOptions, o *migrateOptions, stdout io.Writer) (int, error) {
 	if o.print != "" {
-		features := ingest.ModernFeatures()
+		features := clickhouse.ModernFeatures()
 		if o.print != "modern" {
-			f, err := ingest.FeaturesFor(o.print)
+			f, err := clickhouse.FeaturesFor(o.print)
 			if err != nil {
 				return exitUsage, fmt.Errorf("%w: --print takes 'modern' or a server version such as 18.16.1: %v", errUsage, err)
 			}
 			features = f
 		}
-		schema := ingest.Schema{Database: o.ch.database, Cluster: o.ch.cluster, Features: features}
+		schema := clickhouse.Schema{Database: o.ch.database, Cluster: o.ch.cluster, Features: features}
 		fmt.Fprintln(stdout, schema.DDL())
 		return exitOK, nil
 	}
@@ -271,7 +272,7 @@ func runMigrate(ctx context.Context, g *globalOptions, o *migrateOptions, stdout
 	if err := cfg.Validate(); err != nil {
 		return exitUsage, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	ch, err := ingest.OpenClickHouse(ctx, *cfg)
+	ch, err := clickhouse.Open(ctx, *cfg)
 	if err != nil {
 		return exitFailed, err
 	}

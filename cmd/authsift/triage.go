@@ -8,7 +8,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/authsift/authsift/ingest"
+	"github.com/authsift/authsift/ingest/store/clickhouse"
 )
 
 // triageOptions are the flags of the triage subcommands.
@@ -46,9 +46,9 @@ func addTriageCommands(app *kingpin.Application) *triageCommands {
 	for _, cmd := range []*kingpin.CmdClause{t.changes, t.client, t.class, t.recent} {
 		o.ch.flags(cmd, true)
 		cmd.Flag("output", "Output: table (for humans) or json.").Short('o').Default("table").EnumVar(&o.output, "table", "json")
-		cmd.Flag("since", "Window: the last this long.").Default(ingest.DefaultTriageSince.String()).DurationVar(&o.since)
+		cmd.Flag("since", "Window: the last this long.").Default(clickhouse.DefaultTriageSince.String()).DurationVar(&o.since)
 		cmd.Flag("baseline", "Baseline: this long before the window (changes compares rates against it).").
-			Default(ingest.DefaultTriageBaseline.String()).DurationVar(&o.baseline)
+			Default(clickhouse.DefaultTriageBaseline.String()).DurationVar(&o.baseline)
 		limit := "10"
 		if cmd == t.recent {
 			limit = "20"
@@ -67,16 +67,16 @@ func runTriage(ctx context.Context, t *triageCommands, cmd string, stdout io.Wri
 	if err := cfg.Validate(); err != nil {
 		return exitUsage, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	w := ingest.TriageWindow{Since: o.since, Baseline: o.baseline, Limit: o.limit}
+	w := clickhouse.TriageWindow{Since: o.since, Baseline: o.baseline, Limit: o.limit}
 	if err := w.Validate(); err != nil {
 		return exitUsage, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	ch, err := ingest.OpenClickHouse(ctx, *cfg)
+	ch, err := clickhouse.Open(ctx, *cfg)
 	if err != nil {
 		return exitFailed, err
 	}
 	defer ch.Close()
-	var rep *ingest.Report
+	var rep *clickhouse.Report
 	switch cmd {
 	case t.changes.FullCommand():
 		rep, err = ch.TriageChanges(ctx, w)

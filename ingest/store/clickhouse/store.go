@@ -1,157 +1,26 @@
-package ingest
+package clickhouse
 
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"github.com/authsift/authsift/ingest/internal/creds"
-	"github.com/authsift/authsift/ingest/redact"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
+	clickhousego "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/authsift/authsift/classify"
+	"github.com/authsift/authsift/ingest/redact"
+	"github.com/authsift/authsift/ingest/store"
 	"github.com/authsift/authsift/rules"
 )
 
-// ClickHouse defaults and the environment variable of the password.
-const (
-	DefaultClickHouseDatabase    = "authsift"
-	DefaultClickHouseDialTimeout = 10 * time.Second
-	DefaultClickHouseReadTimeout = 5 * time.Minute
-	// ClickHousePasswordEnv holds the password when no password file is
-	// configured. There is no flag for the password itself: a flag value
-	// shows in ps, in shell history and in unit files.
-	ClickHousePasswordEnv = "AUTHSIFT_CLICKHOUSE_PASSWORD"
-)
-
-// Compression methods of the native protocol.
-const (
-	CompressionLZ4  = "lz4"
-	CompressionZSTD = "zstd"
-	CompressionNone = "none"
-)
-
-// ClickHouseConfig says how to reach ClickHouse.
-type ClickHouseConfig struct {
-	// Addrs are host:port addresses of the native protocol (9000, or 9440
-	// with TLS); the connection fails over in order.
-	Addrs []string
-	// Database holds authsift's tables (default "authsift").
-	Database string
-	// User is the user name (empty: the server's default user).
-	User string
-	// PasswordFile names a file whose content (without a trailing newline) is
-	// the password. When empty the password is $AUTHSIFT_CLICKHOUSE_PASSWORD.
-	PasswordFile string
-
-	// TLS connects with TLS, verifying the server against the system roots
-	// or TLSCAFile.
-	TLS                   bool
-	TLSCAFile             string
-	TLSInsecureSkipVerify bool
-
-	// DialTimeout bounds connecting; ReadTimeout bounds waiting for the server
-	// on a connection (a query or an insert).
-	DialTimeout time.Duration
-	ReadTimeout time.Duration
-
-	// Compression is the native protocol's block compression: lz4 (the
-	// default), zstd or none.
-	Compression string
-
-	// Cluster, when set, is the cluster (remote_servers) the schema is
-	// replicated on: migrations run ON CLUSTER, events are written through a
-	// Distributed table. See migrate.go.
-	Cluster string
-	// TTL, when positive, gives the tables a TTL of that many days on servers
-	// that have TTL, fixed when the tables are created. See Schema.TTL.
-	TTL time.Duration
-
-	// Redactor redacts the free-text event fields (reason, debug,
-	// redirect_uri, detail) before they are stored. Pass the pipeline's, so
-	// the hashes match those in Row.Raw; nil draws a random key.
-	Redactor *redact.Redactor
-}
-
-// plainName says s is letters, digits, _ and the extra bytes, not starting
-// with a digit: Database and Cluster are written into DDL as they are.
-func plainName(s, extra string) bool {
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch == '_', strings.IndexByte(extra, ch) >= 0:
-		case ch >= '0' && ch <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return s != ""
-}
-
-// Validate reports a config that cannot work.
-func (c *ClickHouseConfig) Validate() error {
-	var errs []error
-	if len(c.Addrs) == 0 {
-		errs = append(errs, errors.New("clickhouse: no address"))
-	}
-	for _, a := range c.Addrs {
-		if !strings.Contains(a, ":") {
-			errs = append(errs, fmt.Errorf("clickhouse: address %q: want host:port", a))
-		}
-	}
-	if c.Database != "" && !plainName(c.Database, "") {
-		errs = append(errs, fmt.Errorf("clickhouse: database %q: want letters, digits and _, not starting with a digit", c.Database))
-	}
-	if c.Cluster != "" && !plainName(c.Cluster, ".-") {
-		errs = append(errs, fmt.Errorf("clickhouse: cluster %q: want letters, digits, _, . and -, not starting with a digit", c.Cluster))
-	}
-	if !c.TLS && (c.TLSCAFile != "" || c.TLSInsecureSkipVerify) {
-		errs = append(errs, errors.New("clickhouse: TLS CA file or insecure-skip-verify given without TLS"))
-	}
-	switch c.Compression {
-	case "", CompressionLZ4, CompressionZSTD, CompressionNone:
-	default:
-		errs = append(errs, fmt.Errorf("clickhouse: compression %q: want lz4, zstd or none", c.Compression))
-	}
-	if c.DialTimeout < 0 || c.ReadTimeout < 0 || c.TTL < 0 {
-		errs = append(errs, errors.New("clickhouse: negative timeout or TTL"))
-	}
-	return errors.Join(errs...)
-}
-
-// Password returns the password from PasswordFile, else from
-// $AUTHSIFT_CLICKHOUSE_PASSWORD (empty when neither is set).
-func (c *ClickHouseConfig) Password() (string, error) {
-	return creds.Password("clickhouse", c.PasswordFile, ClickHousePasswordEnv)
-}
-
-func (c *ClickHouseConfig) tlsConfig() (*tls.Config, error) {
-	if !c.TLS {
-		return nil, nil
-	}
-	return creds.TLS("clickhouse", c.TLSCAFile, c.TLSInsecureSkipVerify)
-}
-
-func compression(method string) *clickhouse.Compression {
-	switch method {
-	case CompressionNone:
-		return nil
-	case CompressionZSTD:
-		return &clickhouse.Compression{Method: clickhouse.CompressionZSTD}
-	}
-	return &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
-}
-
-// ClickHouse stores classified events, the catalog and the schema in
+// Store stores classified events, the catalog and the schema in
 // ClickHouse over the native protocol. It is safe for concurrent use.
-type ClickHouse struct {
+type Store struct {
 	conn    driver.Conn
 	version string
 	schema  Schema
@@ -165,18 +34,18 @@ type ClickHouse struct {
 	batches chan *eventBatch
 }
 
-// OpenClickHouse connects, asks the server its version and chooses the
+// Open connects, asks the server its version and chooses the
 // schema's features from it. Servers 18.12 to 18.16 get the connection
 // setting allow_experimental_low_cardinality_type = 1, newer ones none.
-func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, error) {
+func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Database == "" {
-		cfg.Database = DefaultClickHouseDatabase
+		cfg.Database = DefaultDatabase
 	}
 	if cfg.DialTimeout == 0 {
-		cfg.DialTimeout = DefaultClickHouseDialTimeout
+		cfg.DialTimeout = DefaultDialTimeout
 	}
 	if cfg.ReadTimeout == 0 {
-		cfg.ReadTimeout = DefaultClickHouseReadTimeout
+		cfg.ReadTimeout = DefaultReadTimeout
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -189,15 +58,15 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 	if err != nil {
 		return nil, err
 	}
-	opts := clickhouse.Options{
-		Protocol:    clickhouse.Native,
+	opts := clickhousego.Options{
+		Protocol:    clickhousego.Native,
 		Addr:        cfg.Addrs,
-		Auth:        clickhouse.Auth{Username: cfg.User, Password: password},
+		Auth:        clickhousego.Auth{Username: cfg.User, Password: password},
 		TLS:         tlsCfg,
 		DialTimeout: cfg.DialTimeout,
 		ReadTimeout: cfg.ReadTimeout,
 		Compression: compression(cfg.Compression),
-		ClientInfo: clickhouse.ClientInfo{Products: []struct {
+		ClientInfo: clickhousego.ClientInfo{Products: []struct {
 			Name    string
 			Version string
 		}{{Name: "authsift"}}},
@@ -205,7 +74,7 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 
 	// The database may not exist yet (before migrate): connect to the
 	// server's default one and qualify every table.
-	probe, err := clickhouse.Open(&opts)
+	probe, err := clickhousego.Open(&opts)
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
@@ -226,7 +95,7 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 		// cluster schema does without it.
 		features.LowCardinality, features.LowCardinalitySetting = false, false
 	}
-	settings := clickhouse.Settings{}
+	settings := clickhousego.Settings{}
 	if features.LowCardinalitySetting {
 		settings["allow_experimental_low_cardinality_type"] = 1
 	}
@@ -245,7 +114,7 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 	if len(settings) > 0 {
 		probe.Close()
 		opts.Settings = settings
-		if conn, err = clickhouse.Open(&opts); err != nil {
+		if conn, err = clickhousego.Open(&opts); err != nil {
 			return nil, fmt.Errorf("open clickhouse: %w", err)
 		}
 	}
@@ -253,7 +122,7 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 	if red == nil {
 		red = redact.New(nil)
 	}
-	c := &ClickHouse{
+	c := &Store{
 		conn:    conn,
 		version: version,
 		schema:  Schema{Database: cfg.Database, Cluster: cfg.Cluster, Features: features, TTL: cfg.TTL},
@@ -268,13 +137,13 @@ func OpenClickHouse(ctx context.Context, cfg ClickHouseConfig) (*ClickHouse, err
 }
 
 // Version is the server's version().
-func (c *ClickHouse) Version() string { return c.version }
+func (c *Store) Version() string { return c.version }
 
 // Schema is the schema for this server.
-func (c *ClickHouse) Schema() Schema { return c.schema }
+func (c *Store) Schema() Schema { return c.schema }
 
 // Ping checks the server answers.
-func (c *ClickHouse) Ping(ctx context.Context) error {
+func (c *Store) Ping(ctx context.Context) error {
 	if err := c.conn.Ping(ctx); err != nil {
 		return fmt.Errorf("ping clickhouse: %w", err)
 	}
@@ -282,7 +151,7 @@ func (c *ClickHouse) Ping(ctx context.Context) error {
 }
 
 // Close closes the connections.
-func (c *ClickHouse) Close() error { return c.conn.Close() }
+func (c *Store) Close() error { return c.conn.Close() }
 
 // The statements serve runs, apart from the migrations; TestClickHouseLeastPrivilegeOnCHDB
 // runs them as the README's least-privileged user.
@@ -341,20 +210,11 @@ func (s Schema) eventColumnNames() []string {
 	return names
 }
 
-// Stored says whether Write stores the row: every failure, success, context
-// and malformed event, and an ignored event only when a rule decided it is a
-// normal step (Verdict.Rule set, the rule's `normal`), so "why was this not
-// counted" has an answer in ClickHouse. An ignored line no rule spoke about
-// (not an auth event) is not stored.
-func Stored(r *Row) bool {
-	return r.Verdict.Outcome != classify.Ignored || r.Verdict.Rule != nil
-}
-
-// Write inserts the rows Stored accepts in one INSERT that names every
+// Write inserts the rows store.Stored accepts in one INSERT that names every
 // column. Free-text event fields are redacted; Raw is stored as given (the
 // caller redacted it). An event without a time (or with one outside
 // DateTime's range) takes its ingest time.
-func (c *ClickHouse) Write(ctx context.Context, rows []Row) error {
+func (c *Store) Write(ctx context.Context, rows []store.Row) error {
 	var b *eventBatch
 	select {
 	case b = <-c.batches:
@@ -370,7 +230,7 @@ func (c *ClickHouse) Write(ctx context.Context, rows []Row) error {
 	}()
 	now := time.Now().UTC()
 	for i := range rows {
-		if Stored(&rows[i]) {
+		if store.Stored(&rows[i]) {
 			b.add(&rows[i], c.red, now)
 		}
 	}
@@ -402,7 +262,7 @@ func (c *ClickHouse) Write(ctx context.Context, rows []Row) error {
 // after the events are stored: when it fails, the replay check falls back to
 // an older mark and a replay may store rows again, which FINAL still counts
 // once.
-func (c *ClickHouse) writeOffsets(ctx context.Context, rows []Row, now time.Time) error {
+func (c *Store) writeOffsets(ctx context.Context, rows []store.Row, now time.Time) error {
 	type tp struct {
 		topic     string
 		partition int32
@@ -534,7 +394,7 @@ func (b *eventBatch) columns() []batchColumn {
 	}
 }
 
-func (b *eventBatch) add(r *Row, red *redact.Redactor, now time.Time) {
+func (b *eventBatch) add(r *store.Row, red *redact.Redactor, now time.Time) {
 	ev, v := &r.Event, &r.Verdict
 	ingest := r.IngestTime
 	if ingest.IsZero() {
@@ -583,21 +443,21 @@ func (b *eventBatch) add(r *Row, red *redact.Redactor, now time.Time) {
 	s[colType] = append(s[colType], ev.Type)
 	s[colError] = append(s[colError], ev.Error)
 	s[colCode] = append(s[colCode], ev.Code)
-	text := redactFreeText(ev, red)
-	s[colReason] = append(s[colReason], text.reason)
-	s[colDebug] = append(s[colDebug], text.debug)
+	text := red.FreeText(ev)
+	s[colReason] = append(s[colReason], text.Reason)
+	s[colDebug] = append(s[colDebug], text.Debug)
 	s[colGrantType] = append(s[colGrantType], ev.GrantType)
 	s[colEndpoint] = append(s[colEndpoint], ev.Endpoint)
 	s[colContext] = append(s[colContext], ev.Context)
 	s[colHint] = append(s[colHint], ev.Hint)
-	s[colDetail] = append(s[colDetail], text.detail)
+	s[colDetail] = append(s[colDetail], text.Detail)
 	s[colClientID] = append(s[colClientID], ev.ClientID)
 	s[colUserID] = append(s[colUserID], ev.UserID)
 	s[colSessionID] = append(s[colSessionID], ev.SessionID)
 	s[colIP] = append(s[colIP], ev.IP)
 	s[colRealm] = append(s[colRealm], ev.Realm)
 	s[colTraceID] = append(s[colTraceID], ev.TraceID)
-	s[colRedirectURI] = append(s[colRedirectURI], text.redirectURI)
+	s[colRedirectURI] = append(s[colRedirectURI], text.RedirectURI)
 	s[colHost] = append(s[colHost], ev.Host)
 	s[colThread] = append(s[colThread], ev.Thread)
 	s[colTopic] = append(s[colTopic], r.Topic)
@@ -655,7 +515,7 @@ func (x *boxes) appendColumn(col driver.BatchColumn, values []string) error {
 // when none is). A pipeline that (re)starts on a partition skips the messages
 // at or below it: a crash between the insert and the Kafka commit then
 // inserts nothing twice, and the rollup stays exact.
-func (c *ClickHouse) HighWater(ctx context.Context, topic string, partition int32) (offset int64, ok bool, err error) {
+func (c *Store) HighWater(ctx context.Context, topic string, partition int32) (offset int64, ok bool, err error) {
 	return c.highWater(ctx, EventsTable, topic, partition)
 }
 
@@ -663,11 +523,11 @@ func (c *ClickHouse) HighWater(ctx context.Context, topic string, partition int3
 // the check before every write. It may lag the events (when recording the
 // offsets failed after the insert); the pipeline uses the exact HighWater
 // when a partition starts and after a failed write.
-func (c *ClickHouse) RecentHighWater(ctx context.Context, topic string, partition int32) (offset int64, ok bool, err error) {
+func (c *Store) RecentHighWater(ctx context.Context, topic string, partition int32) (offset int64, ok bool, err error) {
 	return c.highWater(ctx, OffsetsTable, topic, partition)
 }
 
-func (c *ClickHouse) highWater(ctx context.Context, table, topic string, partition int32) (offset int64, ok bool, err error) {
+func (c *Store) highWater(ctx context.Context, table, topic string, partition int32) (offset int64, ok bool, err error) {
 	// ORDER BY ... LIMIT 1 rather than max(): no row means none stored.
 	rows, err := c.conn.Query(ctx, c.schema.highWaterQuery(table), topic, partition)
 	if err != nil {
@@ -714,7 +574,7 @@ func classRow(cl *rules.Class, hash string, updated time.Time) []any {
 // rows of the same ids (ReplacingMergeTree by updated: read it with FINAL).
 // A class a later catalog drops keeps its last row, so old events still join
 // to an explanation; catalog_hash tells which catalog wrote a row.
-func (c *ClickHouse) WriteCatalog(ctx context.Context, cat *rules.Catalog) error {
+func (c *Store) WriteCatalog(ctx context.Context, cat *rules.Catalog) error {
 	batch, err := c.conn.PrepareBatch(ctx, c.schema.insertClasses())
 	if err != nil {
 		return fmt.Errorf("prepare catalog insert: %w", err)
@@ -737,7 +597,7 @@ func (c *ClickHouse) WriteCatalog(ctx context.Context, cat *rules.Catalog) error
 // "table/YYYYMMDD". It lists partitions from system.parts (every node's in
 // cluster mode) and drops them with ALTER TABLE ... DROP PARTITION ID, which
 // 18.16 and current servers both have.
-func (c *ClickHouse) DropPartitionsOlderThan(ctx context.Context, cutoff time.Time) ([]string, error) {
+func (c *Store) DropPartitionsOlderThan(ctx context.Context, cutoff time.Time) ([]string, error) {
 	query, args := c.schema.partitionsQuery()
 	rows, err := c.conn.Query(ctx, query, args...)
 	if err != nil {

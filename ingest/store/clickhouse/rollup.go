@@ -1,4 +1,4 @@
-package ingest
+package clickhouse
 
 import (
 	"context"
@@ -22,15 +22,6 @@ import (
 // partition has one writer at a time that runs the repair between its own
 // inserts, so no insert in flight can be mistaken for a missing one.
 
-// A RollupRepairer is a Sink whose rollup can be checked against the events
-// of one partition (ClickHouse).
-type RollupRepairer interface {
-	// RepairRollup makes the rollup of the minutes of the partition's
-	// messages first..last agree with the stored events, and returns how
-	// many events it added.
-	RepairRollup(ctx context.Context, topic string, partition int32, first, last int64) (int64, error)
-}
-
 // rollupGroup is one row of events_1m without its partition and count.
 type rollupGroup struct {
 	minute                                                    int64
@@ -39,9 +30,11 @@ type rollupGroup struct {
 
 const rollupGroupColumns = "source, toString(outcome), class, family, owner, oauth_error, client_id"
 
-// RepairRollup: see RollupRepairer. It must run while no insert of the
+// RepairRollup makes the rollup of the minutes of the partition's messages
+// first..last agree with the stored events, and returns how many events it
+// added (the pipeline's RollupRepairer). It must run while no insert of the
 // partition is in flight.
-func (c *ClickHouse) RepairRollup(ctx context.Context, topic string, partition int32, first, last int64) (int64, error) {
+func (c *Store) RepairRollup(ctx context.Context, topic string, partition int32, first, last int64) (int64, error) {
 	var lo, hi time.Time
 	var n uint64
 	row := c.conn.QueryRow(ctx, "SELECT toStartOfMinute(toDateTime(min(time))), toStartOfMinute(toDateTime(max(time))), count() FROM "+
@@ -112,7 +105,7 @@ func sqlString(s string) string {
 
 // rollupGroups runs query (minute, the group's columns, a count) and
 // returns the counts by group.
-func (c *ClickHouse) rollupGroups(ctx context.Context, query string, args ...any) (map[rollupGroup]uint64, error) {
+func (c *Store) rollupGroups(ctx context.Context, query string, args ...any) (map[rollupGroup]uint64, error) {
 	rows, err := c.conn.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err

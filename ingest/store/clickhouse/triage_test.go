@@ -1,4 +1,4 @@
-package ingest
+package clickhouse
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/dashboards"
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/store"
 )
 
 // The triage data: a day of baseline failures from three clients, then, in
@@ -42,17 +43,17 @@ func triageEvent(class, client string, at time.Time) classify.Event {
 // on consecutive offsets, around now. In the window (the last 15 minutes)
 // there are spikeCount billing-api failures from now-10m and 3 web-app ones
 // at now-12m.
-func triageData(t testing.TB, engine *classify.Engine, now time.Time) (baseline, spike []Row) {
+func triageData(t testing.TB, engine *classify.Engine, now time.Time) (baseline, spike []store.Row) {
 	t.Helper()
 	var offset int64
-	row := func(class, client string, at time.Time) Row {
+	row := func(class, client string, at time.Time) store.Row {
 		ev := triageEvent(class, client, at)
 		v := engine.Classify(&ev)
 		if v.Class == nil || v.Class.ID != class {
 			t.Fatalf("%s event classified as %+v (the catalog changed?)", class, v)
 		}
 		offset++
-		return Row{Topic: testTopic, Partition: 0, Offset: offset, IngestTime: at.Add(time.Second), Raw: "{}", Event: ev, Verdict: v}
+		return store.Row{Topic: testTopic, Partition: 0, Offset: offset, IngestTime: at.Add(time.Second), Raw: "{}", Event: ev, Verdict: v}
 	}
 	// The baseline spreads over 23h30 before now-20m.
 	step := (23*time.Hour + 30*time.Minute) / baselineCount
@@ -76,7 +77,7 @@ func triageData(t testing.TB, engine *classify.Engine, now time.Time) (baseline,
 }
 
 // baselineOf counts the baseline rows of client and class.
-func baselineOf(rows []Row, client, class string) int {
+func baselineOf(rows []store.Row, client, class string) int {
 	n := 0
 	for _, r := range rows {
 		if r.Event.ClientID == client && r.Verdict.Class.ID == class {
@@ -87,7 +88,7 @@ func baselineOf(rows []Row, client, class string) int {
 }
 
 // firstOf returns the earliest time of the rows of client and class.
-func firstOf(rows []Row, client, class string) time.Time {
+func firstOf(rows []store.Row, client, class string) time.Time {
 	var first time.Time
 	for _, r := range rows {
 		if r.Event.ClientID == client && r.Verdict.Class.ID == class && (first.IsZero() || r.Event.Time.Before(first)) {

@@ -1,10 +1,10 @@
-package ingest
+package clickhouse
 
 // The ClickHouse schema, as versioned migrations.
 //
 // Tables (in the configured database, "authsift" by default):
 //
-//   - events: one row per stored event (see (*ClickHouse).Write for which
+//   - events: one row per stored event (see (*Store).Write for which
 //     are stored): the normalised event, the verdict, the Kafka coordinates,
 //     the ingest time and the redacted raw line. ReplacingMergeTree whose
 //     sorting key is exactly the coordinates (kafka_topic, kafka_partition,
@@ -15,7 +15,7 @@ package ingest
 //     the materialized view events_1m_mv on every insert into events, for
 //     dashboards.
 //   - classes: the catalog (ReplacingMergeTree by id), so a query can join an
-//     event's class to its meaning and fix (see (*ClickHouse).WriteCatalog).
+//     event's class to its meaning and fix (see (*Store).WriteCatalog).
 //   - schema_migrations: the migrations applied (version, description,
 //     applied).
 //
@@ -41,7 +41,7 @@ package ingest
 // only a total is wanted). The rollup events_1m counts inserts, not rows: it is
 // exact as long as no row is inserted twice and no insert stops between
 // events and the view. The pipeline ensures the first by skipping, after a
-// restart, every message at or below (*ClickHouse).HighWater of its
+// restart, every message at or below (*Store).HighWater of its
 // partition, and by letting a rebalance wait for the batches in flight
 // (kafka.GroupConsumer), so a partition has one writer at a time; and the
 // second by checking the rollup of every such skipped message against events FINAL
@@ -54,9 +54,9 @@ package ingest
 // Old and new servers. The same migrations render differently by Features:
 // LowCardinality(String) for the low-cardinality columns (on 18.12-18.16
 // only with the connection setting allow_experimental_low_cardinality_type,
-// which OpenClickHouse sends there), DateTime64(3) for times, column CODECs
+// which Open sends there), DateTime64(3) for times, column CODECs
 // and a TTL only where the server has them. Retention that works everywhere is
-// (*ClickHouse).DropPartitionsOlderThan.
+// (*Store).DropPartitionsOlderThan.
 //
 // Cluster mode (Schema.Cluster set): every statement runs ON CLUSTER; events
 // and events_1m become Replicated*MergeTree tables named events_local and
@@ -353,7 +353,7 @@ const rollupKey = "source, outcome, class, family, owner, oauth_error, client_id
 // partitionedRollupKey is the grouping of events_1m since migration 5: the
 // Kafka partition too. A partition has one writer at a time, which can then
 // check the rollup of its own rows against events after a replay (see
-// (*ClickHouse).RepairRollup) without racing the other writers' inserts.
+// (*Store).RepairRollup) without racing the other writers' inserts.
 const partitionedRollupKey = rollupKey + ", kafka_topic, kafka_partition"
 
 // Bootstrap returns the statements that must run before the migrations: the
@@ -519,7 +519,7 @@ func (s Schema) Statements() []string {
 // yet recorded in schema_migrations. It returns the migrations it applied
 // (none when the schema is current). Versions recorded by a newer authsift
 // are left alone.
-func (c *ClickHouse) Migrate(ctx context.Context) ([]Migration, error) {
+func (c *Store) Migrate(ctx context.Context) ([]Migration, error) {
 	s := c.schema
 	for _, st := range s.Bootstrap() {
 		if err := c.conn.Exec(ctx, st); err != nil {
@@ -548,7 +548,7 @@ func (c *ClickHouse) Migrate(ctx context.Context) ([]Migration, error) {
 	return applied, nil
 }
 
-func (c *ClickHouse) appliedMigrations(ctx context.Context) (map[uint32]bool, error) {
+func (c *Store) appliedMigrations(ctx context.Context) (map[uint32]bool, error) {
 	rows, err := c.conn.Query(ctx, "SELECT DISTINCT version FROM "+c.schema.Table(MigrationsTable))
 	if err != nil {
 		return nil, fmt.Errorf("read applied migrations: %w", err)
@@ -568,7 +568,7 @@ func (c *ClickHouse) appliedMigrations(ctx context.Context) (map[uint32]bool, er
 	return done, nil
 }
 
-func (c *ClickHouse) recordMigration(ctx context.Context, m Migration) error {
+func (c *Store) recordMigration(ctx context.Context, m Migration) error {
 	b, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.schema.Table(MigrationsTable)+" (version, description, applied)")
 	if err != nil {
 		return fmt.Errorf("record migration %d: %w", m.Version, err)

@@ -1,4 +1,4 @@
-package ingest
+package clickhouse
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/store"
 )
 
 // readmeGrants is the least-privileged ClickHouse user README.md documents:
@@ -35,7 +36,7 @@ var (
 // so the test checks what the documentation says.
 func parseReadmeGrants(t *testing.T) readmeGrants {
 	t.Helper()
-	b, err := os.ReadFile("../README.md")
+	b, err := os.ReadFile("../../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,10 +165,10 @@ func TestClickHouseLeastPrivilegeOnCHDB(t *testing.T) {
 
 	// batch is one Write of rows (the events, then the offsets: the highest
 	// of every row, stored or not) with the replay check before and after it.
-	batch := func(rows []Row) []grantStep {
+	batch := func(rows []store.Row) []grantStep {
 		last, lastStored := int64(-1), int64(-1)
 		for i := range rows {
-			if Stored(&rows[i]) {
+			if store.Stored(&rows[i]) {
 				lastStored = max(lastStored, rows[i].Offset)
 			}
 			last = max(last, rows[i].Offset)
@@ -190,11 +191,11 @@ func TestClickHouseLeastPrivilegeOnCHDB(t *testing.T) {
 	}
 	rowsA := sampleRows(t, engine, red, at, 100)
 	rowsB := sampleRows(t, engine, red, at.Add(24*time.Hour), 200)
-	stored := func(rows ...[]Row) string {
+	stored := func(rows ...[]store.Row) string {
 		n := 0
 		for _, rs := range rows {
 			for i := range rs {
-				if Stored(&rs[i]) {
+				if store.Stored(&rs[i]) {
 					n++
 				}
 			}

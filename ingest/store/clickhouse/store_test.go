@@ -1,4 +1,4 @@
-package ingest
+package clickhouse
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/authsift/authsift/classify"
 	"github.com/authsift/authsift/ingest/chtest"
+	"github.com/authsift/authsift/ingest/store"
 	"github.com/authsift/authsift/rules"
 )
 
@@ -22,9 +23,6 @@ import (
 // (chtest: Debian's 18.16 binary here; AUTHSIFT_TEST_CLICKHOUSE=required in
 // CI) and, for the DDL and queries of current servers, against chdb
 // (TestClickHouseModernOnCHDB).
-
-var _ Sink = (*ClickHouse)(nil)
-var _ HighWaterer = (*ClickHouse)(nil)
 
 const testTopic = "auth"
 
@@ -96,9 +94,9 @@ func testEngine(t testing.TB) (*rules.Catalog, *classify.Engine) {
 // first on partition 0, one second apart from at; the ignored Entra step
 // shares the message of the Entra failure (an Event Hubs envelope: same
 // offset, seq 1).
-func sampleRows(t testing.TB, engine *classify.Engine, red *redact.Redactor, at time.Time, first int64) []Row {
+func sampleRows(t testing.TB, engine *classify.Engine, red *redact.Redactor, at time.Time, first int64) []store.Row {
 	t.Helper()
-	var rows []Row
+	var rows []store.Row
 	for i, s := range samples() {
 		ev := s.ev
 		ev.Time = at.Add(time.Duration(i) * time.Second)
@@ -107,7 +105,7 @@ func sampleRows(t testing.TB, engine *classify.Engine, red *redact.Redactor, at 
 			t.Fatalf("%s: outcome %s, the test wants %s (the catalog changed?)", s.name, v.Outcome, s.outcome)
 		}
 		raw := `{"time":"` + ev.Time.Format(time.RFC3339) + `","error":"` + ev.Error + `","code":"SplxlOBeZQQYbYS6WxSbIA"}`
-		r := Row{Topic: testTopic, Partition: 0, Offset: first + int64(i), IngestTime: at.Add(time.Minute),
+		r := store.Row{Topic: testTopic, Partition: 0, Offset: first + int64(i), IngestTime: at.Add(time.Minute),
 			Raw: red.Redact(raw), Event: ev, Verdict: v}
 		if s.name == "ignored step a rule named" {
 			r.Offset, r.Seq = first+2, 1
@@ -119,7 +117,7 @@ func sampleRows(t testing.TB, engine *classify.Engine, red *redact.Redactor, at 
 
 // wantColumns is how row must read back from events, written apart from
 // Write's own mapping.
-func wantColumns(r Row, red *redact.Redactor) map[string]any {
+func wantColumns(r store.Row, red *redact.Redactor) map[string]any {
 	ev, v := r.Event, r.Verdict
 	m := map[string]any{
 		"time": ev.Time, "source": ev.Source, "outcome": v.Outcome.String(),
@@ -147,7 +145,7 @@ func wantColumns(r Row, red *redact.Redactor) map[string]any {
 // chEnv is a database on the test server.
 type chEnv struct {
 	srv *chtest.Server
-	ch  *ClickHouse
+	ch  *Store
 	red *redact.Redactor
 	db  string
 }
@@ -155,7 +153,7 @@ type chEnv struct {
 func newCHEnv(t *testing.T, srv *chtest.Server, db string) *chEnv {
 	t.Helper()
 	red := redact.New([]byte("test-key"))
-	ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: db, Redactor: red})
+	ch, err := Open(t.Context(), Config{Addrs: []string{srv.TCP}, Database: db, Redactor: red})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +174,7 @@ func (e *chEnv) query(t *testing.T, sql string) string {
 	return out
 }
 
-func (e *chEnv) write(t *testing.T, rows []Row) {
+func (e *chEnv) write(t *testing.T, rows []store.Row) {
 	t.Helper()
 	if err := e.ch.Write(t.Context(), rows); err != nil {
 		t.Fatal(err)
@@ -184,8 +182,8 @@ func (e *chEnv) write(t *testing.T, rows []Row) {
 }
 
 // connect opens cfg and pings the server: nil when both worked.
-func connect(t *testing.T, cfg ClickHouseConfig) error {
-	ch, err := OpenClickHouse(t.Context(), cfg)
+func connect(t *testing.T, cfg Config) error {
+	ch, err := Open(t.Context(), cfg)
 	if err != nil {
 		return err
 	}
@@ -195,7 +193,7 @@ func connect(t *testing.T, cfg ClickHouseConfig) error {
 
 // applyMigrations bootstraps ch's schema and applies ms as an older
 // authsift would have.
-func applyMigrations(t *testing.T, ch *ClickHouse, ms []Migration) {
+func applyMigrations(t *testing.T, ch *Store, ms []Migration) {
 	t.Helper()
 	for _, st := range ch.schema.Bootstrap() {
 		if err := ch.conn.Exec(t.Context(), st); err != nil {
@@ -215,7 +213,7 @@ func applyMigrations(t *testing.T, ch *ClickHouse, ms []Migration) {
 }
 
 // replayed is rows inserted again later, as after a crash before the commit.
-func replayed(rows []Row) []Row {
+func replayed(rows []store.Row) []store.Row {
 	out := slices.Clone(rows)
 	for i := range out {
 		out[i].IngestTime = out[i].IngestTime.Add(time.Hour)
@@ -274,7 +272,7 @@ func TestClickHouse(t *testing.T) {
 
 	t.Run("migrate applies only what is missing", func(t *testing.T) {
 		red := redact.New(nil)
-		ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "partial", Redactor: red})
+		ch, err := Open(t.Context(), Config{Addrs: []string{srv.TCP}, Database: "partial", Redactor: red})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,7 +293,7 @@ func TestClickHouse(t *testing.T) {
 
 	t.Run("migration 5 rebuilds the rollup by partition from events FINAL", func(t *testing.T) {
 		red := redact.New([]byte("test-key"))
-		ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "upgrade5", Redactor: red})
+		ch, err := Open(t.Context(), Config{Addrs: []string{srv.TCP}, Database: "upgrade5", Redactor: red})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,7 +371,7 @@ func TestClickHouse(t *testing.T) {
 		e.write(t, rows)
 		got := scanEvents(t, e.ch, "SELECT * FROM "+e.ch.schema.Table(EventsTable)+" ORDER BY kafka_offset, kafka_seq")
 		type stored struct {
-			row Row
+			row store.Row
 			s   sample
 		}
 		var ss []stored
@@ -437,7 +435,7 @@ func TestClickHouse(t *testing.T) {
 
 	t.Run("high water per partition", func(t *testing.T) {
 		e := newCHEnv(t, srv, "highwater")
-		var rows []Row
+		var rows []store.Row
 		for _, p := range []struct {
 			topic     string
 			partition int32
@@ -505,7 +503,7 @@ func TestClickHouse(t *testing.T) {
 	t.Run("retention drops only old days", func(t *testing.T) {
 		e := newCHEnv(t, srv, "retention")
 		today := time.Now().UTC().Truncate(24 * time.Hour)
-		var rows []Row
+		var rows []store.Row
 		for i, days := range []int{0, 1, 3, 10} {
 			r := sampleRows(t, engine, e.red, today.AddDate(0, 0, -days).Add(12*time.Hour), 0)[0]
 			r.Offset = int64(i)
@@ -578,8 +576,8 @@ func TestClickHouse(t *testing.T) {
 			{"wrong env", "", "wrong", false},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				t.Setenv(ClickHousePasswordEnv, c.env)
-				err := connect(t, ClickHouseConfig{Addrs: []string{srv.TCP}, User: chtest.User, PasswordFile: c.file})
+				t.Setenv(PasswordEnv, c.env)
+				err := connect(t, Config{Addrs: []string{srv.TCP}, User: chtest.User, PasswordFile: c.file})
 				if (err == nil) != c.ok {
 					t.Errorf("err = %v, want ok %v", err, c.ok)
 				}
@@ -594,14 +592,14 @@ func TestClickHouse(t *testing.T) {
 		}
 		for _, c := range []struct {
 			name string
-			cfg  ClickHouseConfig
+			cfg  Config
 			ok   bool
 		}{
-			{"verified with the CA file", ClickHouseConfig{TLS: true, TLSCAFile: srv.CAFile}, true},
-			{"insecure skip verify", ClickHouseConfig{TLS: true, TLSInsecureSkipVerify: true}, true},
-			{"unknown authority", ClickHouseConfig{TLS: true}, false},
-			{"CA file that is not PEM", ClickHouseConfig{TLS: true, TLSCAFile: notPEM}, false},
-			{"CA file missing", ClickHouseConfig{TLS: true, TLSCAFile: notPEM + ".missing"}, false},
+			{"verified with the CA file", Config{TLS: true, TLSCAFile: srv.CAFile}, true},
+			{"insecure skip verify", Config{TLS: true, TLSInsecureSkipVerify: true}, true},
+			{"unknown authority", Config{TLS: true}, false},
+			{"CA file that is not PEM", Config{TLS: true, TLSCAFile: notPEM}, false},
+			{"CA file missing", Config{TLS: true, TLSCAFile: notPEM + ".missing"}, false},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				c.cfg.Addrs, c.cfg.DialTimeout = []string{srv.TLS}, 5*time.Second
@@ -616,7 +614,7 @@ func TestClickHouse(t *testing.T) {
 	t.Run("unreachable server", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		defer cancel()
-		_, err := OpenClickHouse(ctx, ClickHouseConfig{Addrs: []string{"127.0.0.1:1"}, DialTimeout: time.Second})
+		_, err := Open(ctx, Config{Addrs: []string{"127.0.0.1:1"}, DialTimeout: time.Second})
 		if err == nil {
 			t.Fatal("open of a closed port succeeded")
 		}
@@ -624,7 +622,7 @@ func TestClickHouse(t *testing.T) {
 }
 
 // scanEvents reads every column of every row of query into maps.
-func scanEvents(t *testing.T, ch *ClickHouse, query string) []map[string]any {
+func scanEvents(t *testing.T, ch *Store, query string) []map[string]any {
 	t.Helper()
 	rows, err := ch.conn.Query(t.Context(), query)
 	if err != nil {
@@ -807,7 +805,7 @@ func TestClickHouseCompression(t *testing.T) {
 	red := redact.New([]byte("test-key"))
 	for _, method := range []string{CompressionLZ4, CompressionZSTD, CompressionNone} {
 		t.Run(method, func(t *testing.T) {
-			ch, err := OpenClickHouse(t.Context(), ClickHouseConfig{Addrs: []string{srv.TCP}, Database: "c_" + method,
+			ch, err := Open(t.Context(), Config{Addrs: []string{srv.TCP}, Database: "c_" + method,
 				Compression: method, Redactor: red})
 			if err != nil {
 				t.Fatal(err)
@@ -822,7 +820,7 @@ func TestClickHouseCompression(t *testing.T) {
 			}
 			want := 0
 			for i := range rows {
-				if Stored(&rows[i]) {
+				if store.Stored(&rows[i]) {
 					want++
 				}
 			}
@@ -875,18 +873,18 @@ func TestFeaturesFor(t *testing.T) {
 func TestClickHouseConfigValidate(t *testing.T) {
 	cases := []struct {
 		name string
-		cfg  ClickHouseConfig
+		cfg  Config
 		err  string
 	}{
-		{"ok", ClickHouseConfig{Addrs: []string{"ch:9000"}, Database: "authsift", Cluster: "prod-1.eu"}, ""},
-		{"no address", ClickHouseConfig{}, "no address"},
-		{"address without port", ClickHouseConfig{Addrs: []string{"ch"}}, "want host:port"},
-		{"database with a quote", ClickHouseConfig{Addrs: []string{"ch:9000"}, Database: "a'b"}, "database"},
-		{"database starting with a digit", ClickHouseConfig{Addrs: []string{"ch:9000"}, Database: "1a"}, "database"},
-		{"cluster with a backtick", ClickHouseConfig{Addrs: []string{"ch:9000"}, Cluster: "a`b"}, "cluster"},
-		{"CA without TLS", ClickHouseConfig{Addrs: []string{"ch:9000"}, TLSCAFile: "ca.pem"}, "without TLS"},
-		{"negative timeout", ClickHouseConfig{Addrs: []string{"ch:9000"}, ReadTimeout: -1}, "negative"},
-		{"unknown compression", ClickHouseConfig{Addrs: []string{"ch:9000"}, Compression: "gzip"}, "compression"},
+		{"ok", Config{Addrs: []string{"ch:9000"}, Database: "authsift", Cluster: "prod-1.eu"}, ""},
+		{"no address", Config{}, "no address"},
+		{"address without port", Config{Addrs: []string{"ch"}}, "want host:port"},
+		{"database with a quote", Config{Addrs: []string{"ch:9000"}, Database: "a'b"}, "database"},
+		{"database starting with a digit", Config{Addrs: []string{"ch:9000"}, Database: "1a"}, "database"},
+		{"cluster with a backtick", Config{Addrs: []string{"ch:9000"}, Cluster: "a`b"}, "cluster"},
+		{"CA without TLS", Config{Addrs: []string{"ch:9000"}, TLSCAFile: "ca.pem"}, "without TLS"},
+		{"negative timeout", Config{Addrs: []string{"ch:9000"}, ReadTimeout: -1}, "negative"},
+		{"unknown compression", Config{Addrs: []string{"ch:9000"}, Compression: "gzip"}, "compression"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -994,11 +992,11 @@ func TestClickHouseModernOnCHDB(t *testing.T) {
 }
 
 // eventsJSON renders rows as Write sends them, one JSON object a line.
-func eventsJSON(t *testing.T, rows []Row, red *redact.Redactor, s Schema) string {
+func eventsJSON(t *testing.T, rows []store.Row, red *redact.Redactor, s Schema) string {
 	t.Helper()
 	var b eventBatch
 	for i := range rows {
-		if Stored(&rows[i]) {
+		if store.Stored(&rows[i]) {
 			b.add(&rows[i], red, time.Now())
 		}
 	}
@@ -1054,10 +1052,10 @@ func classesJSON(t *testing.T, cat *rules.Catalog) string {
 }
 
 // partitionsTSV lists the day partitions the stored rows fall in.
-func partitionsTSV(rows []Row) string {
+func partitionsTSV(rows []store.Row) string {
 	days := map[string]bool{}
 	for i := range rows {
-		if Stored(&rows[i]) {
+		if store.Stored(&rows[i]) {
 			days[rows[i].Event.Time.UTC().Format("20060102")] = true
 		}
 	}

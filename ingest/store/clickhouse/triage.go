@@ -1,4 +1,4 @@
-package ingest
+package clickhouse
 
 import (
 	"context"
@@ -29,7 +29,7 @@ type Result struct {
 }
 
 // Query runs sql (with ? placeholders for args) and reads every row.
-func (c *ClickHouse) Query(ctx context.Context, sql string, args ...any) (*Result, error) {
+func (c *Store) Query(ctx context.Context, sql string, args ...any) (*Result, error) {
 	rows, err := c.conn.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query clickhouse: %w", err)
@@ -166,7 +166,7 @@ const (
 	SectionRecent   = "recent"
 )
 
-func (c *ClickHouse) triage(ctx context.Context, w TriageWindow, title string, extra map[string]any, sections ...[2]string) (*Report, error) {
+func (c *Store) triage(ctx context.Context, w TriageWindow, title string, extra map[string]any, sections ...[2]string) (*Report, error) {
 	if err := w.Validate(); err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (c *ClickHouse) triage(ctx context.Context, w TriageWindow, title string, e
 // TriageChanges reports the (client, class) pairs and the classes whose
 // failure rate (per minute) rose most in the window against the baseline,
 // the biggest rise first, with the one-line fix.
-func (c *ClickHouse) TriageChanges(ctx context.Context, w TriageWindow) (*Report, error) {
+func (c *Store) TriageChanges(ctx context.Context, w TriageWindow) (*Report, error) {
 	return c.triage(ctx, w, fmt.Sprintf("failure rate rises, last %s against the %s before", w.Since, w.Baseline), nil,
 		[2]string{SectionClients, dashboards.TriageChangesClients},
 		[2]string{SectionClasses, dashboards.TriageChangesClasses})
@@ -201,7 +201,7 @@ func (c *ClickHouse) TriageChanges(ctx context.Context, w TriageWindow) (*Report
 
 // TriageClient reports one client's failure classes in the window (counts,
 // first and last seen, fix) and its most recent failures.
-func (c *ClickHouse) TriageClient(ctx context.Context, client string, w TriageWindow) (*Report, error) {
+func (c *Store) TriageClient(ctx context.Context, client string, w TriageWindow) (*Report, error) {
 	return c.triage(ctx, w, fmt.Sprintf("client %s, last %s", client, w.Since), map[string]any{"client": client},
 		[2]string{SectionClasses, dashboards.TriageClientClasses},
 		[2]string{SectionExamples, dashboards.TriageClientExamples})
@@ -209,14 +209,14 @@ func (c *ClickHouse) TriageClient(ctx context.Context, client string, w TriageWi
 
 // TriageClass reports what a class means and how to fix it, and the clients
 // that failed with it in the window.
-func (c *ClickHouse) TriageClass(ctx context.Context, class string, w TriageWindow) (*Report, error) {
+func (c *Store) TriageClass(ctx context.Context, class string, w TriageWindow) (*Report, error) {
 	return c.triage(ctx, w, fmt.Sprintf("class %s, last %s", class, w.Since), map[string]any{"class": class},
 		[2]string{SectionClass, dashboards.TriageClassInfo},
 		[2]string{SectionClients, dashboards.TriageClassClients})
 }
 
 // TriageRecent reports the latest failures in the window.
-func (c *ClickHouse) TriageRecent(ctx context.Context, w TriageWindow) (*Report, error) {
+func (c *Store) TriageRecent(ctx context.Context, w TriageWindow) (*Report, error) {
 	return c.triage(ctx, w, fmt.Sprintf("latest failures, last %s", w.Since), nil,
 		[2]string{SectionRecent, dashboards.TriageRecent})
 }
