@@ -541,7 +541,7 @@ func (p *Pipeline) handle(ctx context.Context, m *kafka.Message, now time.Time) 
 			}
 			v := r.Verdict
 			p.metrics.Observe(r.Event, &v)
-			if v.Outcome == classify.Ignored && v.Rule == nil {
+			if !store.Keeps(v) {
 				return
 			}
 			if v.Outcome == classify.Malformed && !dead {

@@ -37,6 +37,9 @@ const MaxRawBytes = 8 << 10
 // normal step (Verdict.Rule set, the rule's `normal`), so "why was this not
 // counted" has an answer in ClickHouse. An ignored line no rule spoke about
 // (not an auth event) is not stored.
-func Stored(r *Row) bool {
-	return r.Verdict.Outcome != classify.Ignored || r.Verdict.Rule != nil
+func Stored(r *Row) bool { return Keeps(r.Verdict) }
+
+// Keeps is Stored for a verdict, before its row is built.
+func Keeps(v classify.Verdict) bool {
+	return v.Outcome != classify.Ignored || v.Rule != nil
 }
