@@ -59,13 +59,7 @@ func (g *Generator) entraUser(b []byte, c int, e *entraSignIn, category string, 
 	b = append(b, g.clients[c]...)
 	b = append(b, `","ipAddress":"`...)
 	b = append(b, ip...)
-	b = append(b, `","status":{"errorCode":`...)
-	b = append(b, e.code...)
-	if e.desc != "" {
-		b = append(b, `,"failureReason":"`...)
-		b = append(b, e.desc...)
-		b = append(b, '"')
-	}
+	b = appendSignInStatus(b, e)
 	if category == "SignInLogs" {
 		b = append(b, `},"clientAppUsed":"Browser","correlationId":"`...)
 	} else {
@@ -105,13 +99,7 @@ func (g *Generator) entraSP(b []byte, c int, e *entraSignIn) []byte {
 	b = append(b, g.spIDs[c]...)
 	b = append(b, `","servicePrincipalName":"`...)
 	b = append(b, g.clients[c]...)
-	b = append(b, `","status":{"errorCode":`...)
-	b = append(b, e.code...)
-	if e.desc != "" {
-		b = append(b, `,"failureReason":"`...)
-		b = append(b, e.desc...)
-		b = append(b, '"')
-	}
+	b = appendSignInStatus(b, e)
 	b = append(b, `},"tokenIssuerType":"AzureAD","userId":null},"resourceId":"/tenants/`+tenant+`/providers/Microsoft.aadiam","resultSignature":"None","resultType":"`...)
 	b = append(b, e.code...)
 	b = append(b, `","tenantId":"`+tenant+`","time":"`...)
@@ -153,4 +141,17 @@ func (g *Generator) entraToken(b []byte, c int, e *entraError) []byte {
 	b = append(b, `","error_uri":"https://login.microsoftonline.com/error?code=`...)
 	b = append(b, e.code...)
 	return append(b, `"}`...)
+}
+
+// appendSignInStatus appends a sign-in record's status object up to its
+// closing brace: the error code and, when there is one, the failure reason.
+func appendSignInStatus(b []byte, e *entraSignIn) []byte {
+	b = append(b, `","status":{"errorCode":`...)
+	b = append(b, e.code...)
+	if e.desc != "" {
+		b = append(b, `,"failureReason":"`...)
+		b = append(b, e.desc...)
+		b = append(b, '"')
+	}
+	return b
 }
